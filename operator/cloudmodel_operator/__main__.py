@@ -1,0 +1,3 @@
+from cloudmodel_operator.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The CloudModelService API: spec, status and condition vocabulary."""

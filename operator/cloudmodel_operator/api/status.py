@@ -1,0 +1,105 @@
+"""The `CloudModelService` status: the last good observation plus sync state and conditions."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from cloudmodel_operator.api.observation import (
+    Billing,
+    Endpoint,
+    Observation,
+    Phase,
+    Replicas,
+    Resources,
+    ServiceStatus,
+    StatusModel,
+    Timestamp,
+)
+
+ConditionStatus = Literal["True", "False", "Unknown"]
+
+
+class Condition(StatusModel):
+    type: str
+    status: ConditionStatus
+    reason: str
+    message: str = ""
+    lastTransitionTime: Timestamp
+    observedGeneration: int | None = None
+
+
+class Failure(StatusModel):
+    """What is failing right now, since when and how often; cleared by the next success."""
+
+    reason: str
+    errorClass: str | None = None
+    code: str | None = None
+    message: str
+    httpStatus: int | None = None
+    requestId: str | None = None
+    since: Timestamp
+    consecutiveFailures: int = Field(ge=1)
+    retrying: bool = Field(description="Whether the operator keeps polling (false: waits for a change).")
+
+
+class Summary(StatusModel):
+    """Preformatted values for `kubectl get` columns (JSONPath cannot join two numbers)."""
+
+    replicas: str | None = None
+    gpu: str | None = None
+    computeUnits: str | None = None
+
+
+class CloudModelServiceStatus(StatusModel):
+    observedGeneration: int | None = None
+    phase: Phase = Phase.UNKNOWN
+    providerState: str | None = None
+    message: str | None = None
+    target: str | None = None
+    summary: Summary | None = None
+    resources: Resources | None = None
+    replicas: Replicas | None = None
+    services: list[ServiceStatus] | None = None
+    endpoints: list[Endpoint] | None = None
+    billing: Billing | None = None
+    requestId: str | None = None
+    attributes: dict[str, str] | None = None
+    lastSyncTime: Timestamp | None = None
+    failure: Failure | None = None
+    conditions: list[Condition] = Field(default_factory=list)
+
+    def observation(self) -> Observation | None:
+        """The last good observation held in this status, if there is one."""
+        if self.lastSyncTime is None:
+            return None
+        return Observation(
+            phase=self.phase,
+            providerState=self.providerState,
+            message=self.message,
+            resources=self.resources or Resources(),
+            replicas=self.replicas or Replicas(),
+            services=self.services or [],
+            endpoints=self.endpoints or [],
+            billing=self.billing,
+            requestId=self.requestId,
+            attributes=self.attributes or {},
+        )
+
+    def condition(self, type_: str) -> Condition | None:
+        return next((c for c in self.conditions if c.type == type_), None)
+
+    def to_patch(self) -> dict[str, Any]:
+        """The status as JSON for a merge patch; absent fields become explicit nulls to clear them."""
+        return self.model_dump(mode="json", exclude_none=False)
+
+    @classmethod
+    def from_object(cls, raw: dict[str, Any] | None) -> CloudModelServiceStatus:
+        """Parse what the API server holds; anything unreadable counts as no status."""
+        if not raw:
+            return cls()
+        try:
+            return cls.model_validate(raw)
+        except ValueError:
+            return cls()

@@ -1,0 +1,71 @@
+"""Reads and writes of CloudModelServices and their credential Secrets."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from typing import Any
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from cloudmodel_operator.api.spec import GROUP, PLURAL, VERSION
+from cloudmodel_operator.providers.base import Credentials, CredentialsError
+from cloudmodel_operator.redact import register_secret
+
+
+class ResourceGone(Exception):
+    """The CloudModelService was deleted while we worked on it."""
+
+
+class KubeResources:
+    def __init__(self, api: client.ApiClient) -> None:
+        self.api = api
+        self.objects = client.CustomObjectsApi(api)
+        self.core = client.CoreV1Api(api)
+        self.status_writes = 0
+
+    async def replace_status(self, namespace: str, name: str, status: dict[str, Any]) -> dict[str, Any]:
+        """Write the whole status through the /status subresource (a JSON patch replacing it)."""
+        body = [{"op": "add", "path": "/status", "value": status}]
+
+        def call() -> dict[str, Any]:
+            result: dict[str, Any] = self.objects.patch_namespaced_custom_object_status(
+                GROUP, VERSION, namespace, PLURAL, name, body, _content_type="application/json-patch+json"
+            )
+            return result
+
+        try:
+            result = await asyncio.to_thread(call)
+        except ApiException as exc:
+            if exc.status == 404:
+                raise ResourceGone(f"{namespace}/{name}") from exc
+            raise
+        self.status_writes += 1
+        return result
+
+    async def read_credentials(self, namespace: str, secret_name: str) -> Credentials:
+        """The Secret's keys as text; CredentialsError says precisely what is wrong."""
+
+        def call() -> Any:
+            return self.core.read_namespaced_secret(secret_name, namespace)
+
+        try:
+            secret = await asyncio.to_thread(call)
+        except ApiException as exc:
+            if exc.status == 404:
+                raise CredentialsError(f"Secret {namespace}/{secret_name} not found") from exc
+            if exc.status == 403:
+                raise CredentialsError(f"the operator may not read Secret {namespace}/{secret_name}") from exc
+            raise
+        values: dict[str, str] = {}
+        for key, encoded in (secret.data or {}).items():
+            try:
+                values[key] = base64.b64decode(encoded).decode("utf-8").strip()
+            except (binascii.Error, UnicodeDecodeError) as exc:
+                raise CredentialsError(f"Secret {namespace}/{secret_name} key '{key}' is not UTF-8 text") from exc
+            register_secret(values[key])
+        if not values:
+            raise CredentialsError(f"Secret {namespace}/{secret_name} has no data")
+        return Credentials(values)

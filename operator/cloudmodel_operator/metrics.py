@@ -1,0 +1,119 @@
+"""Prometheus metrics: one series set per resource, plus the operator's own health.
+
+Cardinality is bounded by the number of CloudModelServices: per-resource series carry only
+namespace, name and provider (plus a fixed enum label where noted), and they are removed when
+the resource is deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubernetes.utils.quantity import parse_quantity
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from cloudmodel_operator.api.observation import Phase, Usage
+from cloudmodel_operator.api.status import CloudModelServiceStatus
+
+RESOURCE_LABELS = ("namespace", "name", "provider")
+RESOURCE_KINDS = ("cpu", "memory", "gpu", "gpuMemory", "computeUnits")
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.phase = Gauge("cloudmodel_phase", "1 for the resource's current phase, 0 for the others.",
+                           [*RESOURCE_LABELS, "phase"], registry=r)  # fmt: skip
+        self.condition = Gauge("cloudmodel_condition", "1 when the condition has this status.",
+                               [*RESOURCE_LABELS, "type", "status"], registry=r)  # fmt: skip
+        self.replicas_ready = Gauge("cloudmodel_replicas_ready", "Ready replicas.", RESOURCE_LABELS, registry=r)
+        self.replicas_desired = Gauge("cloudmodel_replicas_desired", "Desired replicas.", RESOURCE_LABELS, registry=r)
+        self.resource_total = Gauge("cloudmodel_resource_total", "Provider capacity (cores, bytes, cards, units).",
+                                    [*RESOURCE_LABELS, "resource"], registry=r)  # fmt: skip
+        self.resource_used = Gauge("cloudmodel_resource_used", "Provider usage (cores, bytes, cards, units).",
+                                   [*RESOURCE_LABELS, "resource"], registry=r)  # fmt: skip
+        self.expiry = Gauge("cloudmodel_expiry_timestamp_seconds", "When the provider resource expires.",
+                            RESOURCE_LABELS, registry=r)  # fmt: skip
+        self.last_sync = Gauge("cloudmodel_last_sync_timestamp_seconds", "Last successful fetch.",
+                               RESOURCE_LABELS, registry=r)  # fmt: skip
+        self.failures = Gauge("cloudmodel_consecutive_failures", "Failed fetches in a row.",
+                              RESOURCE_LABELS, registry=r)  # fmt: skip
+        self.requests = Counter("cloudmodel_provider_requests", "Provider API calls by outcome.",
+                                ["provider", "outcome"], registry=r)  # fmt: skip
+        self.latency = Histogram("cloudmodel_provider_request_duration_seconds", "Provider API call latency.",
+                                 ["provider"], registry=r,
+                                 buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))  # fmt: skip
+        self.rate_limit_wait = Counter("cloudmodel_rate_limit_wait_seconds", "Time spent waiting for a token.",
+                                       ["provider"], registry=r)  # fmt: skip
+        self.status_writes = Counter("cloudmodel_status_writes", "Status patches written.", registry=r)
+        self.poll_lateness = Histogram("cloudmodel_poll_lateness_seconds", "How late polls start.", registry=r,
+                                       buckets=(0.1, 0.5, 1, 5, 15, 60))  # fmt: skip
+        self.watched = Gauge("cloudmodel_watched_resources", "CloudModelServices with a worker.", registry=r)
+        self._known: dict[tuple[str, str], str] = {}
+
+    def request(self, provider: str, outcome: str, seconds: float) -> None:
+        self.requests.labels(provider, outcome).inc()
+        self.latency.labels(provider).observe(seconds)
+
+    def rate_limited(self, provider: str, seconds: float) -> None:
+        self.rate_limit_wait.labels(provider).inc(seconds)
+
+    def poll_late(self, seconds: float) -> None:
+        self.poll_lateness.observe(max(seconds, 0.0))
+
+    def status_changed(self, body: dict[str, Any], status: CloudModelServiceStatus) -> None:
+        meta = body.get("metadata", {})
+        namespace, name = meta.get("namespace", ""), meta.get("name", "")
+        provider = str(body.get("spec", {}).get("provider", ""))
+        if self._known.get((namespace, name), provider) != provider:
+            self.resource_gone(namespace, name)
+        self._known[(namespace, name)] = provider
+        labels = (namespace, name, provider)
+        self.status_writes.inc()
+        for phase in Phase:
+            self.phase.labels(*labels, phase.value).set(1 if status.phase is phase else 0)
+        for condition in status.conditions:
+            for value in ("True", "False", "Unknown"):
+                self.condition.labels(*labels, condition.type, value).set(1 if condition.status == value else 0)
+        replicas = status.replicas
+        _set_or_clear(self.replicas_ready, labels, replicas.ready if replicas else None)
+        _set_or_clear(self.replicas_desired, labels, replicas.desired if replicas else None)
+        for kind in RESOURCE_KINDS:
+            usage: Usage | None = getattr(status.resources, kind) if status.resources else None
+            _set_or_clear(self.resource_total, (*labels, kind), _number(usage.total) if usage else None)
+            _set_or_clear(self.resource_used, (*labels, kind), _number(usage.used) if usage else None)
+        expiry = status.billing.expirationTime if status.billing else None
+        _set_or_clear(self.expiry, labels, expiry.timestamp() if expiry else None)
+        _set_or_clear(self.last_sync, labels, status.lastSyncTime.timestamp() if status.lastSyncTime else None)
+        self.failures.labels(*labels).set(status.failure.consecutiveFailures if status.failure else 0)
+
+    def resource_gone(self, namespace: str, name: str) -> None:
+        provider = self._known.pop((namespace, name), None)
+        if provider is None:
+            return
+        match = {"namespace": namespace, "name": name, "provider": provider}
+        for gauge in (self.phase, self.condition, self.replicas_ready, self.replicas_desired, self.resource_total,
+                      self.resource_used, self.expiry, self.last_sync, self.failures):  # fmt: skip
+            for labels in [k for k in gauge._metrics if dict(zip(gauge._labelnames, k, strict=True)).items()
+                           >= match.items()]:  # fmt: skip
+                gauge.remove(*labels)
+
+
+def _number(quantity: str | None) -> float | None:
+    if quantity is None:
+        return None
+    try:
+        return float(parse_quantity(quantity))
+    except ValueError:
+        return None
+
+
+def _set_or_clear(gauge: Gauge, labels: tuple[str, ...], value: float | int | None) -> None:
+    if value is None:
+        try:
+            gauge.remove(*labels)
+        except KeyError:
+            pass
+    else:
+        gauge.labels(*labels).set(value)

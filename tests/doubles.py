@@ -1,0 +1,66 @@
+"""A provider double registered through the same interface as the real providers.
+
+Tests script what each target returns (an Observation or a ProviderError) and can wait for the
+n-th call to happen, so nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from typing import ClassVar
+
+import httpx
+
+from cloudmodel_operator.api.observation import Observation
+from cloudmodel_operator.providers.base import Credentials, ErrorClass, Provider, ProviderError, Target
+
+
+class Script:
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self.results: dict[str, Observation | ProviderError] = {}
+        self.calls: defaultdict[str, int] = defaultdict(int)
+        self.credentials_seen: dict[str, dict[str, str]] = {}
+
+    def set(self, target: str, result: Observation | ProviderError) -> None:
+        with self._lock:
+            self.results[target] = result
+
+    def record(self, target: str, credentials: Credentials) -> Observation | ProviderError | None:
+        with self._lock:
+            self.calls[target] += 1
+            self.credentials_seen[target] = dict(credentials.values)
+            self._lock.notify_all()
+            return self.results.get(target)
+
+    def wait_calls(self, target: str, count: int, timeout: float = 60.0) -> int:
+        with self._lock:
+            if not self._lock.wait_for(lambda: self.calls[target] >= count, timeout=timeout):
+                raise AssertionError(f"{target}: {self.calls[target]} calls after {timeout}s, wanted {count}")
+            return self.calls[target]
+
+
+SCRIPT = Script()
+
+
+class ScriptedProvider(Provider):
+    name: ClassVar[str] = "scripted"
+    credential_keys: ClassVar[tuple[str, ...]] = ("accessKeyId", "accessKeySecret")
+
+    def default_base_url(self, region: str) -> str:
+        return f"https://scripted.{region}.aliyuncs.com"
+
+    def validate_credentials(self, credentials: Credentials) -> None:
+        for key in self.credential_keys:
+            credentials.require(key)
+
+    async def observe(
+        self, client: httpx.AsyncClient, base_url: str, target: Target, credentials: Credentials
+    ) -> Observation:
+        result = SCRIPT.record(target.display, credentials)
+        if result is None:
+            raise ProviderError(ErrorClass.NOT_FOUND, f"no scripted result for {target.display}")
+        if isinstance(result, ProviderError):
+            raise result
+        return result
