@@ -85,20 +85,23 @@ def build_registry(config: Settings, metrics: Metrics) -> kopf.OperatorRegistry:
             await runtime.fetcher.client.aclose()
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
-    async def resource_event(event: dict[str, Any], body: kopf.Body, **_: Any) -> None:
+    async def resource_event(*, event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
         runtime = state["runtime"]
         runtime.scheduler.observe(event.get("type"), _plain(body))
         runtime.metrics.watched.set(len(runtime.scheduler.workers))
 
     @kopf.on.event("v1", "secrets", registry=registry)
-    async def secret_event(event: dict[str, Any], body: kopf.Body, **_: Any) -> None:
+    async def secret_event(*, event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
         runtime = state["runtime"]
         meta = body.get("metadata", {})
         key = (str(meta.get("namespace", "")), str(meta.get("name", "")))
         version = str(meta.get("resourceVersion", ""))
         previous = runtime.secret_versions.get(key)
         runtime.secret_versions[key] = version
-        if event.get("type") == "DELETED" or (previous is not None and previous != version):
+        # The initial listing (type None) only records versions; a Secret created, changed or
+        # deleted afterwards wakes the resources that reference it.
+        created_or_deleted = event.get("type") in ("ADDED", "DELETED")
+        if created_or_deleted or (previous is not None and previous != version):
             runtime.scheduler.secret_changed(*key)
 
     @kopf.on.probe(id="workers", registry=registry)
@@ -148,6 +151,8 @@ def run(settings: Settings) -> None:
             peering_name=settings.peering,
             clusterwide=not settings.namespaces,
             namespaces=settings.namespaces,
-            liveness_endpoint=f"http://0.0.0.0:{settings.health_port}/healthz" if settings.health_port else None,
+            liveness_endpoint=f"http://0.0.0.0:{settings.health_port}/healthz"
+            if settings.health_port
+            else None,
         )
     )

@@ -70,12 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Prometheus /metrics port, 0 to disable (default 8080)")  # fmt: skip
     run.add_argument("--health-port", type=int, default=int(_env("HEALTH_PORT", "8081") or 8081),
                      help="liveness /healthz port, 0 to disable (default 8081)")  # fmt: skip
-    run.add_argument("--kubeconfig", default=None, help="kubeconfig file (default: in-cluster or $KUBECONFIG)")
-    run.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING (default INFO)")
+    run.add_argument(
+        "--kubeconfig", default=None, help="kubeconfig file (default: in-cluster or $KUBECONFIG)"
+    )
+    run.add_argument(
+        "--log-level", default=_env("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING (default INFO)"
+    )
     _add_endpoint_flags(run)
 
     simulate = commands.add_parser("simulate", help="serve the four provider APIs on loopback (for tests)")
-    simulate.add_argument("--scenario", default=None, help="scenario YAML (default: the built-in sandbox one)")
+    simulate.add_argument(
+        "--scenario", default=None, help="scenario YAML (default: the built-in sandbox one)"
+    )
     simulate.add_argument("--host", default="127.0.0.1")
     simulate.add_argument("--port", type=int, default=8787)
 
@@ -126,7 +132,9 @@ def _run(args: argparse.Namespace) -> int:
     from cloudmodel_operator.settings import Settings
 
     logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
     )
     settings = Settings(
         namespaces=tuple(args.namespace or _env_list("NAMESPACES")),

@@ -7,6 +7,7 @@ the resource is deleted.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
@@ -27,8 +28,12 @@ class Metrics:
                            [*RESOURCE_LABELS, "phase"], registry=r)  # fmt: skip
         self.condition = Gauge("cloudmodel_condition", "1 when the condition has this status.",
                                [*RESOURCE_LABELS, "type", "status"], registry=r)  # fmt: skip
-        self.replicas_ready = Gauge("cloudmodel_replicas_ready", "Ready replicas.", RESOURCE_LABELS, registry=r)
-        self.replicas_desired = Gauge("cloudmodel_replicas_desired", "Desired replicas.", RESOURCE_LABELS, registry=r)
+        self.replicas_ready = Gauge(
+            "cloudmodel_replicas_ready", "Ready replicas.", RESOURCE_LABELS, registry=r
+        )
+        self.replicas_desired = Gauge(
+            "cloudmodel_replicas_desired", "Desired replicas.", RESOURCE_LABELS, registry=r
+        )
         self.resource_total = Gauge("cloudmodel_resource_total", "Provider capacity (cores, bytes, cards, units).",
                                     [*RESOURCE_LABELS, "resource"], registry=r)  # fmt: skip
         self.resource_used = Gauge("cloudmodel_resource_used", "Provider usage (cores, bytes, cards, units).",
@@ -75,7 +80,9 @@ class Metrics:
             self.phase.labels(*labels, phase.value).set(1 if status.phase is phase else 0)
         for condition in status.conditions:
             for value in ("True", "False", "Unknown"):
-                self.condition.labels(*labels, condition.type, value).set(1 if condition.status == value else 0)
+                self.condition.labels(*labels, condition.type, value).set(
+                    1 if condition.status == value else 0
+                )
         replicas = status.replicas
         _set_or_clear(self.replicas_ready, labels, replicas.ready if replicas else None)
         _set_or_clear(self.replicas_desired, labels, replicas.desired if replicas else None)
@@ -85,7 +92,9 @@ class Metrics:
             _set_or_clear(self.resource_used, (*labels, kind), _number(usage.used) if usage else None)
         expiry = status.billing.expirationTime if status.billing else None
         _set_or_clear(self.expiry, labels, expiry.timestamp() if expiry else None)
-        _set_or_clear(self.last_sync, labels, status.lastSyncTime.timestamp() if status.lastSyncTime else None)
+        _set_or_clear(
+            self.last_sync, labels, status.lastSyncTime.timestamp() if status.lastSyncTime else None
+        )
         self.failures.labels(*labels).set(status.failure.consecutiveFailures if status.failure else 0)
 
     def resource_gone(self, namespace: str, name: str) -> None:
@@ -104,16 +113,14 @@ def _number(quantity: str | None) -> float | None:
     if quantity is None:
         return None
     try:
-        return float(parse_quantity(quantity))
+        return float(parse_quantity(quantity))  # type: ignore[no-untyped-call]
     except ValueError:
         return None
 
 
 def _set_or_clear(gauge: Gauge, labels: tuple[str, ...], value: float | int | None) -> None:
     if value is None:
-        try:
+        with contextlib.suppress(KeyError):
             gauge.remove(*labels)
-        except KeyError:
-            pass
     else:
         gauge.labels(*labels).set(value)

@@ -14,8 +14,11 @@ import threading
 MASK = "***"
 MAX_MESSAGE = 1024
 
-_SECRET_WORDS = r"(?:api[_-]?key|apikey|model[_-]?token|access[_-]?token|token|secret(?:[_-]?key)?|password|passwd|" \
-    r"signature|authorization|credential|security[_-]?token|x-auth-token|x-subject-token)"  # fmt: skip
+# A pattern of secret-like names, not a secret.
+_SECRET_WORDS = (
+    r"(?:api[_-]?key|apikey|model[_-]?token|access[_-]?token|token|secret(?:[_-]?key)?|password|passwd|"  # noqa: S105
+    r"signature|authorization|credential|security[_-]?token|x-auth-token|x-subject-token)"
+)
 _PATTERNS = [
     # "apiKey": "value"  /  'token': 'value'
     re.compile(rf"(?i)([\"']?{_SECRET_WORDS}[\"']?\s*[:=]\s*[\"'])([^\"']+)([\"'])"),

@@ -25,7 +25,12 @@ def install_crd(cluster: Cluster) -> None:
 
 def secret(cluster: Cluster, namespace: str, name: str, data: dict[str, str]) -> None:
     cluster.apply(
-        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace}, "stringData": data}
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name, "namespace": namespace},
+            "stringData": data,
+        }
     )
 
 
@@ -43,7 +48,9 @@ def objects(cluster: Cluster) -> client.CustomObjectsApi:
 
 
 def get(cluster: Cluster, namespace: str, name: str) -> dict[str, Any]:
-    result: dict[str, Any] = objects(cluster).get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+    result: dict[str, Any] = objects(cluster).get_namespaced_custom_object(
+        GROUP, VERSION, namespace, PLURAL, name
+    )
     return result
 
 
@@ -69,7 +76,9 @@ def wait_for(
         current = event["object"]
         if predicate(current):
             return dict(current)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what or 'condition'}; last: {current.get('status')}")
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what or 'condition'}; last: {current.get('status')}"
+    )
 
 
 def condition(obj: dict[str, Any], type_: str) -> dict[str, Any]:
@@ -126,11 +135,12 @@ def wait_events(
     cluster: Cluster, namespace: str, name: str, predicate: Callable[[list[Any]], bool], timeout: int = 30
 ) -> list[Any]:
     """Watch Events of one object until `predicate(events)` holds; returns them oldest first."""
-    current = events_for(cluster, namespace, name)
+    core = client.CoreV1Api(cluster.api_client())
+    # Check the very listing the watch starts from, so an event posted in between is not missed.
+    listing = core.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name}")
+    current = sorted(listing.items, key=lambda e: e.metadata.creation_timestamp)
     if predicate(current):
         return current
-    core = client.CoreV1Api(cluster.api_client())
-    listing = core.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name}")
     for _ in watch.Watch().stream(
         core.list_namespaced_event,
         namespace,

@@ -57,7 +57,9 @@ def throwaway_crd(cluster: Cluster) -> Iterator[str]:
     cluster.kubectl("delete", "crd", f"{plural}.{GROUP}", "--wait=false")
 
 
-def test_status_subresource_printer_columns_and_rbac(cluster: Cluster, namespace: str, throwaway_crd: str) -> None:
+def test_status_subresource_printer_columns_and_rbac(
+    cluster: Cluster, namespace: str, throwaway_crd: str
+) -> None:
     plural = throwaway_crd
     api = cluster.api_client()
     objects = client.CustomObjectsApi(api)
@@ -75,8 +77,13 @@ def test_status_subresource_printer_columns_and_rbac(cluster: Cluster, namespace
     stored = objects.get_namespaced_custom_object(GROUP, "v1", namespace, plural, "one")
     assert stored["spec"]["size"] == 1
     # ...and the main resource ignores status changes
-    objects.patch_namespaced_custom_object(GROUP, "v1", namespace, plural, "one", {"status": {"colour": "red"}})
-    assert objects.get_namespaced_custom_object(GROUP, "v1", namespace, plural, "one")["status"]["colour"] == "teal"
+    objects.patch_namespaced_custom_object(
+        GROUP, "v1", namespace, plural, "one", {"status": {"colour": "red"}}
+    )
+    assert (
+        objects.get_namespaced_custom_object(GROUP, "v1", namespace, plural, "one")["status"]["colour"]
+        == "teal"
+    )
 
     # (b) server-side printing through kubectl
     table = cluster.kubectl("get", plural, "one", "-n", namespace).stdout
@@ -93,7 +100,10 @@ def test_status_subresource_printer_columns_and_rbac(cluster: Cluster, namespace
         )
     assert refused.value.status == 403
     assert json.loads(refused.value.body)["reason"] == "Forbidden"
-    assert objects.get_namespaced_custom_object(GROUP, "v1", namespace, plural, "one")["status"]["colour"] == "teal"
+    assert (
+        objects.get_namespaced_custom_object(GROUP, "v1", namespace, plural, "one")["status"]["colour"]
+        == "teal"
+    )
 
 
 def test_version_is_stamped(cluster: Cluster) -> None:

@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import yaml
 
@@ -52,7 +53,11 @@ def ensure_binaries() -> Path:
     else:
         script = repo_root() / "tests" / "controlplane" / "build.sh"
         result = subprocess.run(  # noqa: S603 - our own script
-            ["bash", str(script)], stdout=subprocess.PIPE, stderr=None, text=True, check=False
+            ["bash", str(script)],  # noqa: S607 - bash from PATH
+            stdout=subprocess.PIPE,
+            stderr=None,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise ControlPlaneError(
@@ -79,7 +84,11 @@ def _openssl(*args: str, cwd: Path) -> None:
     if shutil.which("openssl") is None:
         raise ControlPlaneError("openssl is needed to generate the control plane's certificates")
     subprocess.run(  # noqa: S603
-        ["openssl", *args], cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        ["openssl", *args],  # noqa: S607 - openssl from PATH, checked above
+        cwd=cwd,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -92,7 +101,17 @@ def _make_certificates(pki: Path) -> None:
         "-out", "ca.crt", cwd=pki,
     )  # fmt: skip
     _openssl("genrsa", "-out", "apiserver.key", "2048", cwd=pki)
-    _openssl("req", "-new", "-key", "apiserver.key", "-subj", "/CN=kube-apiserver", "-out", "apiserver.csr", cwd=pki)
+    _openssl(
+        "req",
+        "-new",
+        "-key",
+        "apiserver.key",
+        "-subj",
+        "/CN=kube-apiserver",
+        "-out",
+        "apiserver.csr",
+        cwd=pki,
+    )
     (pki / "san.ext").write_text(
         "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n"
         "extendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n"
@@ -135,10 +154,15 @@ class ControlPlane:
                 "apiVersion": "v1",
                 "kind": "Config",
                 "clusters": [
-                    {"name": "local", "cluster": {"server": self.server, "certificate-authority": str(self.ca_file)}}
+                    {
+                        "name": "local",
+                        "cluster": {"server": self.server, "certificate-authority": str(self.ca_file)},
+                    }
                 ],
                 "users": [{"name": user, "user": {"token": token}}],
-                "contexts": [{"name": user, "context": {"cluster": "local", "user": user, "namespace": "default"}}],
+                "contexts": [
+                    {"name": user, "context": {"cluster": "local", "user": user, "namespace": "default"}}
+                ],
                 "current-context": user,
             }
             self.kubeconfig_path(user).write_text(yaml.safe_dump(config))
@@ -161,7 +185,7 @@ class ControlPlane:
             for process in self._processes:
                 if process.poll() is not None:
                     raise ControlPlaneError(
-                        f"{Path(str(process.args[0])).name} exited with {process.returncode}; "
+                        f"{Path(str(cast(list[str], process.args)[0])).name} exited with {process.returncode}; "
                         f"its log is in {self.workdir}:\n{self.tail_logs()}"
                     )
             try:

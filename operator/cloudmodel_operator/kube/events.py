@@ -52,25 +52,23 @@ class EventRecorder:
                 event_name, namespace, {"count": (existing.count or 1) + 1, "lastTimestamp": now}
             )
             return
-        self.core.create_namespaced_event(
-            namespace,
-            {
-                "metadata": {"name": event_name, "namespace": namespace},
-                "involvedObject": {
-                    "apiVersion": f"{GROUP}/{VERSION}",
-                    "kind": KIND,
-                    "name": name,
-                    "namespace": namespace,
-                    "uid": uid,
-                },
-                "type": event_type,
-                "reason": reason,
-                "message": message,
-                "count": 1,
-                "firstTimestamp": now,
-                "lastTimestamp": now,
-                "source": {"component": COMPONENT},
-                "reportingComponent": COMPONENT,
-                "reportingInstance": self.instance,
+        event: Any = {
+            "metadata": {"name": event_name, "namespace": namespace},
+            "involvedObject": {
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": KIND,
+                "name": name,
+                "namespace": namespace,
+                "uid": uid,
             },
-        )
+            "type": event_type,
+            "reason": reason,
+            "message": message,
+            "count": 1,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "source": {"component": COMPONENT},
+            "reportingComponent": COMPONENT,
+            "reportingInstance": self.instance,
+        }
+        self.core.create_namespaced_event(namespace, event)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from typing import Any
+from typing import Any, cast
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -31,8 +31,11 @@ class KubeResources:
         body = [{"op": "add", "path": "/status", "value": status}]
 
         def call() -> dict[str, Any]:
-            result: dict[str, Any] = self.objects.patch_namespaced_custom_object_status(
-                GROUP, VERSION, namespace, PLURAL, name, body, _content_type="application/json-patch+json"
+            result = cast(
+                dict[str, Any],
+                self.objects.patch_namespaced_custom_object_status(
+                    GROUP, VERSION, namespace, PLURAL, name, body, _content_type="application/json-patch+json"
+                ),
             )
             return result
 
@@ -64,7 +67,9 @@ class KubeResources:
             try:
                 values[key] = base64.b64decode(encoded).decode("utf-8").strip()
             except (binascii.Error, UnicodeDecodeError) as exc:
-                raise CredentialsError(f"Secret {namespace}/{secret_name} key '{key}' is not UTF-8 text") from exc
+                raise CredentialsError(
+                    f"Secret {namespace}/{secret_name} key '{key}' is not UTF-8 text"
+                ) from exc
             register_secret(values[key])
         if not values:
             raise CredentialsError(f"Secret {namespace}/{secret_name} has no data")

@@ -71,7 +71,9 @@ def parse_json_object(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
-def retry_after_seconds(response: httpx.Response, *, header: str = "Retry-After", unit: float = 1.0) -> float | None:
+def retry_after_seconds(
+    response: httpx.Response, *, header: str = "Retry-After", unit: float = 1.0
+) -> float | None:
     """Parse a delay header (`unit` converts its number to seconds); None when absent or bad."""
     raw = response.headers.get(header)
     if raw is None:

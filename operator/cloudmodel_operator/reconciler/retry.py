@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tenacity import (
     AsyncRetrying,
@@ -54,7 +54,7 @@ class RetryPolicy:
                 if isinstance(error, ProviderError):
                     on_retry(error, state.next_action.sleep)
 
-        extra = {"sleep": sleep} if sleep is not None else {}
+        extra: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.attempts) | stop_after_delay(self.deadline),
             wait=self.wait_seconds,

@@ -8,6 +8,7 @@ that Secret. Nothing here writes to the resource or needs a finalizer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -45,7 +46,7 @@ class Scheduler:
             self.workers[key] = worker
             task = asyncio.create_task(worker.run(), name=f"cloudmodel:{key[0]}/{key[1]}")
             self._tasks[key] = task
-            task.add_done_callback(lambda _t, k=key: self._finished(k, _t))
+            task.add_done_callback(functools.partial(self._finished, key))
         else:
             worker.update(body)
 

@@ -16,7 +16,13 @@ from datetime import datetime, timedelta
 
 from cloudmodel_operator.api.conditions import ConditionType, Reason
 from cloudmodel_operator.api.observation import Observation, Phase, Usage
-from cloudmodel_operator.api.status import CloudModelServiceStatus, Condition, ConditionStatus, Failure, Summary
+from cloudmodel_operator.api.status import (
+    CloudModelServiceStatus,
+    Condition,
+    ConditionStatus,
+    Failure,
+    Summary,
+)
 from cloudmodel_operator.providers.base import ErrorClass
 from cloudmodel_operator.redact import redact
 
@@ -74,7 +80,9 @@ class Context:
 
 def summary_of(observation: Observation) -> Summary:
     def fraction(used: int | str | None, total: int | str | None) -> str | None:
-        return None if used is None and total is None else f"{used if used is not None else '-'}/{total or '-'}"
+        return (
+            None if used is None and total is None else f"{used if used is not None else '-'}/{total or '-'}"
+        )
 
     gpu: Usage | None = observation.resources.gpu
     units: Usage | None = observation.resources.computeUnits
@@ -107,7 +115,9 @@ def _set_condition(
     return [c for c in conditions if c.type != type_.value] + [updated]
 
 
-def build_status(previous: CloudModelServiceStatus, outcome: Outcome, ctx: Context) -> CloudModelServiceStatus:
+def build_status(
+    previous: CloudModelServiceStatus, outcome: Outcome, ctx: Context
+) -> CloudModelServiceStatus:
     status = previous.model_copy(deep=True)
     status.observedGeneration = ctx.generation
     status.target = ctx.target
@@ -183,7 +193,9 @@ def _conditions(status: CloudModelServiceStatus, outcome: Outcome, ctx: Context)
             "Unknown",
             Reason.STALE_OBSERVATION,
             f"last successful fetch at {status.lastSyncTime:%Y-%m-%dT%H:%M:%SZ}; "
-            f"fetching fails since {failure.since:%Y-%m-%dT%H:%M:%SZ}" if failure else "",
+            f"fetching fails since {failure.since:%Y-%m-%dT%H:%M:%SZ}"
+            if failure
+            else "",
         )
     else:
         state, reason = PHASE_READY_REASON[status.phase]
@@ -197,7 +209,11 @@ def _conditions(status: CloudModelServiceStatus, outcome: Outcome, ctx: Context)
     elif not observed and not terminal:
         reconciling = ("True", Reason.AWAITING_OBSERVATION, "waiting for the first fetch from the provider")
     elif observed and status.phase is Phase.PROGRESSING and not stale:
-        reconciling = ("True", Reason.PROGRESSING, status.message or f"provider state {status.providerState!r}")
+        reconciling = (
+            "True",
+            Reason.PROGRESSING,
+            status.message or f"provider state {status.providerState!r}",
+        )
     else:
         reconciling = ("False", Reason.STABLE, "not converging")
     conditions = _set_condition(conditions, ConditionType.RECONCILING, *reconciling, ctx)

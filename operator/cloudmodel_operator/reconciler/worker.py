@@ -7,6 +7,7 @@ tick) and is woken early when the spec or the credentials Secret changes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -98,10 +99,8 @@ class Worker:
     async def run(self) -> None:
         delay = 0.0
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=None if delay == float("inf") else delay)
-            except TimeoutError:
-                pass
             self.wake.clear()
             try:
                 delay = await self.reconcile()
@@ -120,7 +119,9 @@ class Worker:
             spec = CloudModelServiceSpec.model_validate(self.body.get("spec") or {})
         except ValidationError as exc:
             # The CRD refuses such objects; this only happens when it was installed without its schema.
-            failure = FetchFailed(Reason.PROVIDER_ERROR, f"invalid spec: {exc.errors()[0]['msg']}", retrying=False)
+            failure = FetchFailed(
+                Reason.PROVIDER_ERROR, f"invalid spec: {exc.errors()[0]['msg']}", retrying=False
+            )
             await self._apply(failure, target="", provider=str(self.body.get("spec", {}).get("provider", "")))
             return self.settings.terminal_recheck.total_seconds()
 
@@ -161,7 +162,9 @@ class Worker:
 
     async def _apply(self, outcome: Outcome, target: str, provider: str) -> None:
         now = self.now()
-        interval = CloudModelServiceSpec.model_validate(self.body["spec"]).poll_interval if self._spec_ok() else None
+        interval = (
+            CloudModelServiceSpec.model_validate(self.body["spec"]).poll_interval if self._spec_ok() else None
+        )
         stale_after = (interval or timedelta(seconds=60)) * self.settings.stale_after_polls
         ctx = Context(self.generation, target, provider, now, stale_after)
         previous = self.status
@@ -173,7 +176,9 @@ class Worker:
             return
         if content == self.written and isinstance(outcome, Suspended):
             return  # nothing to freshen while suspended
-        await self.store.replace_status(self.namespace, self.name, new.model_dump(mode="json", exclude_none=True))
+        await self.store.replace_status(
+            self.namespace, self.name, new.model_dump(mode="json", exclude_none=True)
+        )
         self.written = content
         self.last_write = now
         if self.listener is not None:
@@ -201,9 +206,14 @@ class Worker:
                 "PhaseChanged",
                 f"phase {before} -> {new.phase.value} (provider state {new.providerState!r}){detail}",
             )
-        if new.failure is not None and (previous.failure is None or previous.failure.reason != new.failure.reason):
+        if new.failure is not None and (
+            previous.failure is None or previous.failure.reason != new.failure.reason
+        ):
             await self.events.record(
-                self.body, "Warning", new.failure.reason, f"fetching {new.target} failed: {new.failure.message}"
+                self.body,
+                "Warning",
+                new.failure.reason,
+                f"fetching {new.target} failed: {new.failure.message}",
             )
         if previous.failure is not None and new.failure is None:
             await self.events.record(
