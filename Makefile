@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup controlplane lint test unit e2e sandbox crd clean
+.PHONY: setup controlplane lint test unit e2e sandbox crd lock clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,7 @@ lint: setup
 	$(BIN)/ruff format --check operator tests hack
 	$(BIN)/mypy
 	$(BIN)/python hack/gen_crd.py --check || (echo "crds/ is out of date: run 'make crd'" >&2; exit 1)
+	$(BIN)/hadolint Dockerfile
 
 test: setup controlplane lint
 	$(BIN)/pytest
@@ -36,6 +37,16 @@ unit: setup
 
 sandbox: setup controlplane
 	$(BIN)/cloudmodel sandbox
+
+# Re-pin the runtime (container image) and test dependencies from a clean install.
+lock:
+	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install --quiet .
+	{ echo "# Runtime dependencies of the container image, pinned (pip freeze of a clean install of '.')."; \
+	  echo "# Regenerate: make lock"; $(VENV)-lock/bin/pip freeze --exclude cloudmodel-operator; } > requirements/runtime.lock
+	$(VENV)-lock/bin/pip install --quiet '.[test]'
+	$(VENV)-lock/bin/pip freeze --exclude cloudmodel-operator > requirements/test.lock
+	rm -rf $(VENV)-lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,13 +6,25 @@ n-th call to happen, so nothing sleeps.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import ClassVar
 
 import httpx
 
-from cloudmodel_operator.api.observation import Observation
+from cloudmodel_operator import providers
+from cloudmodel_operator.api.observation import (
+    Billing,
+    Endpoint,
+    Observation,
+    Phase,
+    Replicas,
+    Resources,
+    ServiceStatus,
+    Usage,
+)
 from cloudmodel_operator.providers.base import Credentials, ErrorClass, Provider, ProviderError, Target
 
 
@@ -64,3 +76,36 @@ class ScriptedProvider(Provider):
         if isinstance(result, ProviderError):
             raise result
         return result
+
+
+@contextlib.contextmanager
+def scripted(provider_value: str = "alibaba-hologres") -> Iterator[Script]:
+    """Serve `provider_value` resources from the scripted double for the duration of the block."""
+    original = providers.PROVIDERS[provider_value]
+    providers.PROVIDERS[provider_value] = "tests.doubles:ScriptedProvider"
+    providers.get_provider.cache_clear()
+    try:
+        yield SCRIPT
+    finally:
+        providers.PROVIDERS[provider_value] = original
+        providers.get_provider.cache_clear()
+
+
+def observation(
+    phase: Phase = Phase.READY, state: str = "ResourceReady", ready: int = 2, message: str | None = None
+) -> Observation:
+    return Observation(
+        phase=phase,
+        providerState=state,
+        message=message,
+        resources=Resources(gpu=Usage(total="4", used="2"), memory=Usage(total="128Gi", used="64Gi")),
+        replicas=Replicas(desired=2, ready=ready),
+        services=[
+            ServiceStatus(
+                name="my_model", model="qwen3.5-plus", state="Running", phase=Phase.READY, replicas=2
+            )
+        ],
+        endpoints=[Endpoint(type="public", url="https://example.invalid/api")],
+        billing=Billing(chargeType="PrePaid", autoRenew=True),
+        requestId="req-1",
+    )

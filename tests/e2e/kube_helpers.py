@@ -19,7 +19,7 @@ Predicate = Callable[[dict[str, Any]], bool]
 
 
 def install_crd(cluster: Cluster) -> None:
-    cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRD_DIR))
+    cluster.kubectl("apply", "--server-side", "--force-conflicts", "-k", str(CRD_DIR))
     wait_for_crd(cluster, f"{PLURAL}.{GROUP}")
 
 

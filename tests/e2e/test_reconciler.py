@@ -12,23 +12,15 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from cloudmodel_operator import providers
 from cloudmodel_operator.api.observation import (
-    Billing,
-    Endpoint,
-    Observation,
     Phase,
-    Replicas,
-    Resources,
-    ServiceStatus,
-    Usage,
 )
 from cloudmodel_operator.api.spec import GROUP, PLURAL, VERSION
 from cloudmodel_operator.metrics import Metrics
 from cloudmodel_operator.providers.base import ErrorClass, ProviderError
 from cloudmodel_operator.settings import Settings
 from tests.conftest import Cluster
-from tests.doubles import SCRIPT
+from tests.doubles import SCRIPT, observation, scripted
 from tests.e2e.kube_helpers import (
     WriteCounter,
     cms,
@@ -46,38 +38,12 @@ pytestmark = pytest.mark.e2e
 ACCESS_KEY_SECRET = "s3cr3t-value-for-tests-0001"
 
 
-def observation(
-    phase: Phase = Phase.READY, state: str = "ResourceReady", ready: int = 2, message: str | None = None
-):
-    return Observation(
-        phase=phase,
-        providerState=state,
-        message=message,
-        resources=Resources(gpu=Usage(total="4", used="2"), memory=Usage(total="128Gi", used="64Gi")),
-        replicas=Replicas(desired=2, ready=ready),
-        services=[
-            ServiceStatus(
-                name="my_model", model="qwen3.5-plus", state="Running", phase=Phase.READY, replicas=2
-            )
-        ],
-        endpoints=[Endpoint(type="public", url="https://example.invalid/api")],
-        billing=Billing(chargeType="PrePaid", autoRenew=True),
-        requestId="req-1",
-    )
-
-
 @pytest.fixture(scope="module")
 def running(cluster: Cluster) -> Iterator[Any]:
     install_crd(cluster)
-    original = dict(providers.PROVIDERS)
-    providers.PROVIDERS["alibaba-hologres"] = "tests.doubles:ScriptedProvider"
-    providers.get_provider.cache_clear()
     settings = Settings(heartbeat=timedelta(hours=1), terminal_recheck=timedelta(hours=1), metrics_port=0)
-    with operator_in_thread(str(cluster.kubeconfig), settings) as running:
+    with scripted("alibaba-hologres"), operator_in_thread(str(cluster.kubeconfig), settings) as running:
         yield running
-    providers.PROVIDERS.clear()
-    providers.PROVIDERS.update(original)
-    providers.get_provider.cache_clear()
 
 
 def make(cluster: Cluster, namespace: str, name: str, instance: str, **spec: Any) -> None:

@@ -215,7 +215,7 @@ def _conditions(status: CloudModelServiceStatus, outcome: Outcome, ctx: Context)
             status.message or f"provider state {status.providerState!r}",
         )
     else:
-        reconciling = ("False", Reason.STABLE, "not converging")
+        reconciling = ("False", Reason.STABLE, "nothing in flight: the status matches the provider")
     conditions = _set_condition(conditions, ConditionType.RECONCILING, *reconciling, ctx)
 
     # Stalled
