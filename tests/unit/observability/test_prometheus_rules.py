@@ -1,0 +1,104 @@
+"""The shipped PrometheusRule: every expression parses as PromQL and reads only series we export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import promql_parser
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from cloudmodel_operator.api.status import CloudModelServiceStatus
+from cloudmodel_operator.metrics import Metrics
+
+MANIFESTS = Path(__file__).resolve().parents[3] / "manifests"
+RULES = yaml.safe_load((MANIFESTS / "monitoring" / "prometheusrule.yaml").read_text())
+ALERTS = [rule for group in RULES["spec"]["groups"] for rule in group["rules"]]
+# Series that Prometheus itself provides rather than the operator.
+PROMETHEUS_SERIES = {"up"}
+REQUIRED_ALERTS = {
+    "CloudModelServiceNotReady",
+    "CloudModelServiceSyncFailing",
+    "CloudModelProviderAuthenticationFailing",
+    "CloudModelProviderThrottled",
+    "CloudModelServiceExpiringSoon",
+    "CloudModelServiceExpiresWithinADay",
+    "CloudModelServiceGPUExhausted",
+    "CloudModelServiceComputeUnitsExhausted",
+}
+
+
+def selectors(node: Any) -> list[Any]:
+    """Every vector selector in a parsed PromQL expression."""
+    if isinstance(node, promql_parser.VectorSelector):
+        return [node]
+    found: list[Any] = []
+    for attr in ("lhs", "rhs", "expr", "vector_selector", "param"):
+        child = getattr(node, attr, None)
+        if child is not None:
+            found += selectors(child)
+    for arg in getattr(node, "args", None) or []:
+        found += selectors(arg)
+    return found
+
+
+def exported() -> dict[str, set[str]]:
+    """Series names and their label names as a live operator exposes them for one resource."""
+    metrics = Metrics()
+    body = {
+        "metadata": {"namespace": "ns", "name": "svc", "generation": 1},
+        "spec": {"provider": "baidu-qianfan"},
+    }
+    status = CloudModelServiceStatus.model_validate(
+        {
+            "observedGeneration": 1,
+            "phase": "Ready",
+            "lastSyncTime": "2026-11-01T00:00:00Z",
+            "replicas": {"desired": 2, "ready": 2},
+            "resources": {"gpu": {"total": "4", "used": "4"}, "computeUnits": {"total": "8", "used": "8"}},
+            "billing": {"expirationTime": "2026-12-01T00:00:00Z"},
+            "conditions": [{"type": "Ready", "status": "True", "reason": "Available", "message": "",
+                            "lastTransitionTime": "2026-11-01T00:00:00Z", "observedGeneration": 1}],
+        }
+    )  # fmt: skip
+    metrics.status_changed(body, status)
+    metrics.request("baidu-qianfan", "ok", 0.1)
+    metrics.request("baidu-qianfan", "auth", 0.1)
+    from prometheus_client import generate_latest
+
+    series: dict[str, set[str]] = {}
+    for family in text_string_to_metric_families(generate_latest(metrics.registry).decode()):
+        for sample in family.samples:
+            series.setdefault(sample.name, set()).update(sample.labels)
+    return series
+
+
+def test_every_required_alert_is_shipped() -> None:
+    assert {rule["alert"] for rule in ALERTS} >= REQUIRED_ALERTS
+
+
+@pytest.mark.parametrize("rule", ALERTS, ids=lambda rule: rule["alert"])
+def test_expression_parses_and_reads_exported_series(rule: dict[str, Any]) -> None:
+    parsed = promql_parser.parse(rule["expr"])
+    found = selectors(parsed)
+    assert found, "an alert must read at least one series"
+    series = exported()
+    for selector in found:
+        if selector.name in PROMETHEUS_SERIES:
+            continue
+        assert selector.name in series, (
+            f"{rule['alert']} reads {selector.name}, which the operator does not export"
+        )
+        for matcher in selector.matchers.matchers:
+            assert matcher.name in series[selector.name], f"{selector.name} has no label {matcher.name}"
+    assert rule["labels"]["severity"] in {"info", "warning", "critical"}
+    assert rule["annotations"]["summary"]
+    assert rule["annotations"]["description"]
+
+
+def test_per_resource_alerts_carry_the_resource_labels() -> None:
+    series = exported()
+    for name in ("cloudmodel_condition", "cloudmodel_expiry_timestamp_seconds", "cloudmodel_resource_used"):
+        assert {"namespace", "name", "provider"} <= series[name]
