@@ -1,0 +1,58 @@
+"""Hologres `GetInstanceModel` (seed 000): the example response, with a fake `apiKey`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+API_KEY = "sk-sandbox-SECRET-hologres-apikey-0001"
+STATES = ("ResourceReady", "InstanceWaiting")
+DEFAULT_STATE = "ResourceReady"
+
+
+def default_body(instance_id: str, state: str) -> dict[str, Any]:
+    return {
+        "cpu": 32,
+        "gpu": 4,
+        "memory": 128,
+        "gpuMemory": 128,
+        "modelServiceList": [
+            {
+                "gpuMemory": 32,
+                "memory": 32,
+                "cpu": 32,
+                "modelType": "qwen3.5-plus",
+                "gpu": 2,
+                "status": "Running",
+                "modelName": "my_model",
+                "serviceCount": 2,
+                "version": "v1.1",
+                "message": "",
+                "taskType": "embedding",
+                "modelParams": '{"timeout":600,"max_retries":10,"max_retry_delay":8,"initial_retry_delay":0.5}',
+                "apiKey": API_KEY,
+                "provider": "bailian",
+                "instanceRegion": "cn-beijing",
+                "serviceDeployRegion": "cn-beijing",
+            }
+        ],
+        "cpuUsed": 32,
+        "memoryUsed": 64,
+        "gpuUsed": 2,
+        "aiInstanceId": f"hologram_aicombo_public_{instance_id}",
+        "gpuMemoryUsed": 64,
+        "regionId": "cn-shanghai",
+        "resourceType": "middle",
+        "nodeCount": 2,
+        "commodityCode": "hologram_aipostpay_public_cn",
+        "chargeType": "PrePaid",
+        "status": state,
+        "expirationTime": "2026-01-28T07:44:27.535Z",
+        "autoRenewal": True,
+    }
+
+
+UNKNOWN_STATE: Any = "SandboxUnknownState"
+
+
+def set_state(body: dict[str, Any], state: Any) -> None:
+    body["status"] = state

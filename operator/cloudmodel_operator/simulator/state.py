@@ -1,0 +1,248 @@
+"""The simulator's mutable world: targets (state, overrides, timeline, faults) and counters.
+
+Everything is guarded by one lock because the HTTP handlers run on the server's event loop while
+tests change targets from their own thread.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from cloudmodel_operator.simulator.apis import APIS
+from cloudmodel_operator.simulator.scenario import (
+    PROVIDERS,
+    Fault,
+    ScenarioError,
+    TargetSpec,
+    TimelineStep,
+    check_target_id,
+    format_validation_error,
+)
+
+Clock = Callable[[], datetime]
+
+
+def deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge `override` into a copy of `base`: dicts merge recursively, anything else replaces."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+@dataclass
+class _LiveFault:
+    fault: Fault
+    remaining: int  # -1: forever
+
+
+@dataclass
+class LiveTarget:
+    provider: str
+    id: str
+    state: str
+    response: dict[str, Any]
+    timeline: list[TimelineStep]
+    defined_at: datetime
+    faults: deque[_LiveFault] = field(default_factory=deque)
+
+    def effective(self, now: datetime) -> tuple[str, dict[str, Any]]:
+        """The state and response overrides in force at `now` (timeline steps applied in order)."""
+        state, response = self.state, self.response
+        elapsed = now - self.defined_at
+        for step in self.timeline:
+            if step.after > elapsed:
+                break
+            if step.state is not None:
+                state = step.state
+            if step.response is not None:
+                response = deep_merge(response, step.response)
+        return state, response
+
+
+class UnknownTarget(KeyError):
+    """No such target."""
+
+
+class Store:
+    def __init__(self, targets: Iterable[TargetSpec], clock: Clock) -> None:
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._targets: dict[tuple[str, str], LiveTarget] = {}
+        self._counts: Counter[tuple[str, str, str]] = Counter()
+        for spec in targets:
+            self._define(spec.provider, spec.id, spec.state, spec.response, spec.timeline, spec.faults)
+
+    def _define(
+        self,
+        provider: str,
+        target_id: str,
+        state: str | None,
+        response: Mapping[str, Any],
+        timeline: list[TimelineStep],
+        faults: Iterable[Fault],
+    ) -> LiveTarget:
+        target = LiveTarget(
+            provider=provider,
+            id=target_id,
+            state=state or APIS[provider].default_state(),
+            response=dict(response),
+            timeline=list(timeline),
+            defined_at=self._clock(),
+        )
+        target.faults.extend(_LiveFault(fault, fault.count) for fault in faults)
+        self._targets[(provider, target_id)] = target
+        return target
+
+    def set_target(
+        self,
+        provider: str,
+        target_id: str,
+        state: str | None = None,
+        response: Mapping[str, Any] | None = None,
+        timeline: list[TimelineStep] | None = None,
+    ) -> bool:
+        """Create or update a target; returns True when it was created.
+
+        A new `state` replaces the timeline (explicit control wins over the script) unless a new
+        timeline comes with it; a new `response` replaces the previous overrides.
+        """
+        if provider not in PROVIDERS:
+            raise ScenarioError(f"unknown provider {provider!r}; use one of {', '.join(PROVIDERS)}")
+        # Validate through the scenario model so the rules and messages are the same as the file's.
+        try:
+            TargetSpec.model_validate({"provider": provider, "id": target_id, "state": state})
+        except ValidationError as exc:
+            raise ScenarioError(format_validation_error(exc, f"target {provider} {target_id!r}")) from None
+        with self._lock:
+            existing = self._targets.get((provider, target_id))
+            if existing is None:
+                self._define(provider, target_id, state, response or {}, timeline or [], ())
+                return True
+            if state is not None:
+                existing.state = state
+                existing.timeline = []
+            if response is not None:
+                existing.response = dict(response)
+            if timeline is not None:
+                existing.timeline = list(timeline)
+            if state is not None or timeline is not None:
+                existing.defined_at = self._clock()
+            return False
+
+    def delete_target(self, provider: str, target_id: str) -> bool:
+        with self._lock:
+            return self._targets.pop((provider, target_id), None) is not None
+
+    def add_fault(self, provider: str, target_id: str, fault: Fault) -> None:
+        with self._lock:
+            target = self._targets.get((provider, target_id))
+            if target is None:
+                raise UnknownTarget(f"{provider} {target_id}")
+            target.faults.append(_LiveFault(fault, fault.count))
+
+    def clear_faults(self, provider: str | None = None, target_id: str | None = None) -> int:
+        with self._lock:
+            cleared = 0
+            for (p, t), target in self._targets.items():
+                if (provider is None or p == provider) and (target_id is None or t == target_id):
+                    cleared += len(target.faults)
+                    target.faults.clear()
+            return cleared
+
+    def take_fault(self, provider: str, target_id: str) -> Fault | None:
+        """The fault to serve for this request, consuming one use of it."""
+        with self._lock:
+            target = self._targets.get((provider, target_id))
+            if target is None or not target.faults:
+                return None
+            live = target.faults[0]
+            if live.remaining > 0:
+                live.remaining -= 1
+                if live.remaining == 0:
+                    target.faults.popleft()
+            return live.fault
+
+    def render(self, provider: str, target_id: str) -> dict[str, Any] | None:
+        """The response body the target serves now, or None when there is no such target."""
+        with self._lock:
+            target = self._targets.get((provider, target_id))
+            if target is None:
+                return None
+            state, response = target.effective(self._clock())
+        return deep_merge(APIS[provider].default_body(target_id, state), response)
+
+    def describe(self) -> list[dict[str, Any]]:
+        with self._lock:
+            now = self._clock()
+            rows = []
+            for target in self._targets.values():
+                state, _ = target.effective(now)
+                rows.append(
+                    {
+                        "provider": target.provider,
+                        "id": target.id,
+                        "state": state,
+                        "baseState": target.state,
+                        "response": copy.deepcopy(target.response),
+                        "timeline": [step.model_dump(mode="json") for step in target.timeline],
+                        "faults": [
+                            {**live.fault.model_dump(exclude_none=True), "remaining": live.remaining}
+                            for live in target.faults
+                        ],
+                    }
+                )
+            return rows
+
+    def record(self, provider: str, target_id: str, outcome: str) -> None:
+        with self._lock:
+            self._counts[(provider, target_id, outcome)] += 1
+
+    def count(
+        self, provider: str | None = None, target: str | None = None, outcome: str | None = None
+    ) -> int:
+        with self._lock:
+            return sum(
+                n
+                for (p, t, o), n in self._counts.items()
+                if (provider is None or p == provider)
+                and (target is None or t == target)
+                and (outcome is None or o == outcome)
+            )
+
+    def counters(self) -> dict[str, Any]:
+        with self._lock:
+            providers: dict[str, Counter[str]] = {}
+            targets: dict[str, dict[str, Counter[str]]] = {}
+            for (p, t, o), n in self._counts.items():
+                providers.setdefault(p, Counter())[o] += n
+                targets.setdefault(p, {}).setdefault(t, Counter())[o] += n
+            return {
+                "total": sum(self._counts.values()),
+                "providers": {p: dict(c) for p, c in providers.items()},
+                "targets": {p: {t: dict(c) for t, c in ts.items()} for p, ts in targets.items()},
+            }
+
+    def reset_counters(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+def validate_target_id(provider: str, target_id: str) -> None:
+    if provider not in PROVIDERS:
+        raise ScenarioError(f"unknown provider {provider!r}; use one of {', '.join(PROVIDERS)}")
+    try:
+        check_target_id(provider, target_id)
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
