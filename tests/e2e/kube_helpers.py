@@ -93,6 +93,7 @@ class WriteCounter:
 
     def __init__(self, cluster: Cluster, namespace: str, name: str) -> None:
         self.events: list[dict[str, Any]] = []
+        self.error: Exception | None = None
         self._watch = watch.Watch()
         api = objects(cluster)
         version = api.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)["metadata"][
@@ -104,20 +105,25 @@ class WriteCounter:
         self._thread.start()
 
     def _run(self, api: client.CustomObjectsApi, namespace: str, name: str, version: str) -> None:
-        for event in self._watch.stream(
-            api.list_namespaced_custom_object,
-            GROUP,
-            VERSION,
-            namespace,
-            PLURAL,
-            field_selector=f"metadata.name={name}",
-            resource_version=version,
-            timeout_seconds=600,
-        ):
-            self.events.append(event)
+        try:
+            for event in self._watch.stream(
+                api.list_namespaced_custom_object,
+                GROUP,
+                VERSION,
+                namespace,
+                PLURAL,
+                field_selector=f"metadata.name={name}",
+                resource_version=version,
+                timeout_seconds=600,
+            ):
+                self.events.append(event)
+        except Exception as exc:  # the stream dies with the control plane at teardown
+            self.error = exc
 
     def stop(self) -> list[dict[str, Any]]:
         self._watch.stop()
+        if self.error is not None:
+            raise AssertionError(f"the watch counting writes failed: {self.error!r}")
         return list(self.events)
 
 
