@@ -1,0 +1,1 @@
+"""Alibaba Cloud: Hologres AI nodes (`alibaba-hologres`) and AI guardrails (`alibaba-guardrail`)."""
