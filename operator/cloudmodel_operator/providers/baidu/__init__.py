@@ -1,0 +1,1 @@
+"""Baidu AI Cloud: Qianfan compute units (`baidu-qianfan`)."""
