@@ -1,0 +1,1 @@
+"""Huawei Cloud: ModelArts inference services (`huawei-modelarts`)."""

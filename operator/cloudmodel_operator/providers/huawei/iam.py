@@ -1,0 +1,84 @@
+"""IAM tokens for password credentials: fetched once, shared, refreshed an hour before expiry."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from cloudmodel_operator.providers.base import ErrorClass, ProviderError
+from cloudmodel_operator.providers.http import parse_json_object, send
+from cloudmodel_operator.providers.huawei.errors import error_from
+
+REFRESH_BEFORE = timedelta(hours=1)
+DEFAULT_LIFETIME = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class TokenKey:
+    iam_url: str
+    domain: str
+    user: str
+    project_id: str
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str
+    expires_at: datetime
+
+
+class TokenCache:
+    def __init__(self) -> None:
+        self._tokens: dict[TokenKey, Token] = {}
+        self._locks: dict[TokenKey, asyncio.Lock] = {}
+
+    def invalidate(self, key: TokenKey) -> None:
+        self._tokens.pop(key, None)
+
+    async def get(
+        self, client: httpx.AsyncClient, key: TokenKey, password: str, *, now: datetime | None = None
+    ) -> str:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:  # concurrent observes share one fetch
+            moment = now or datetime.now(UTC)
+            token = self._tokens.get(key)
+            if token is None or token.expires_at - REFRESH_BEFORE <= moment:
+                token = await fetch_token(client, key, password, now=moment)
+                self._tokens[key] = token
+            return token.value
+
+
+async def fetch_token(client: httpx.AsyncClient, key: TokenKey, password: str, *, now: datetime) -> Token:
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {"name": key.user, "password": password, "domain": {"name": key.domain}}
+                },
+            },
+            "scope": {"project": {"id": key.project_id}},
+        }
+    }
+    request = client.build_request("POST", f"{key.iam_url.rstrip('/')}/v3/auth/tokens", json=body)
+    response = await send(client, request)
+    if response.status_code >= 400:
+        try:
+            error_body = parse_json_object(response)
+        except ProviderError:
+            error_body = {}
+        raise error_from(error_body, response)
+    token = response.headers.get("x-subject-token")
+    if not token:
+        raise ProviderError(ErrorClass.INVALID_RESPONSE, "IAM answered without an X-Subject-Token header")
+    expires = now + DEFAULT_LIFETIME
+    try:
+        raw = parse_json_object(response).get("token", {}).get("expires_at")
+        if raw:
+            expires = datetime.fromisoformat(str(raw).replace("Z", "+00:00")).astimezone(UTC)
+    except (ProviderError, ValueError, AttributeError):
+        pass  # the header is what matters; assume the documented 24 h lifetime
+    return Token(token, expires)
