@@ -52,7 +52,8 @@ WRONG = {
     "huawei": {"accessKey": "HWSANDBOXAK", "secretKey": "not-the-secret"},
     "baidu": {"accessKey": "bce-sandbox-ak", "secretKey": "not-the-secret"},
 }
-ALL_CREDENTIAL_SECRETS = [v for creds in CREDENTIALS.values() for k, v in creds.items() if k != "accessKeyId"]
+IDENTITY_KEYS = {"accessKeyId", "accessKey", "domainName", "username"}  # names, not secrets
+ALL_CREDENTIAL_SECRETS = [v for creds in CREDENTIALS.values() for k, v in creds.items() if k not in IDENTITY_KEYS]
 
 
 @dataclass(frozen=True)
@@ -318,9 +319,9 @@ def scrape(world: World) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]
     return samples
 
 
-def series(samples: dict[Any, float], name: str, **labels: str) -> float | None:
+def series(samples: dict[Any, float], metric: str, /, **labels: str) -> float | None:
     for (sample_name, sample_labels), value in samples.items():
-        if sample_name == name and set(labels.items()) <= set(sample_labels):
+        if sample_name == metric and set(labels.items()) <= set(sample_labels):
             return value
     return None
 
