@@ -52,10 +52,10 @@ def load_credentials(path: str) -> Credentials:
         raise ProbeError(f"credentials file {path} is not valid YAML or JSON") from exc
     if not isinstance(data, dict) or not all(isinstance(v, str | int) for v in data.values()):
         raise ProbeError(f"credentials file {path} must be a mapping of key: value strings")
-    values = {str(key): str(value) for key, value in data.items()}
-    for value in values.values():
-        register_secret(value)
-    return Credentials(values)
+    credentials = Credentials({str(key): str(value) for key, value in data.items()})
+    for secret in credentials.secret_values():
+        register_secret(secret)
+    return credentials
 
 
 def build_spec(args: argparse.Namespace) -> CloudModelServiceSpec:
@@ -112,6 +112,6 @@ def main(args: argparse.Namespace) -> int:
     except (CredentialsError, EndpointNotAllowed, ProbeError) as exc:
         print(f"cloudmodel probe: {redact(str(exc))}", file=sys.stderr)
         return 2
-    document = status.model_dump(mode="json", exclude_none=True)
+    document = status.document()
     yaml.safe_dump(document, sys.stdout, sort_keys=False, allow_unicode=True)
     return 0

@@ -53,7 +53,9 @@ WRONG = {
     "baidu": {"accessKey": "bce-sandbox-ak", "secretKey": "not-the-secret"},
 }
 IDENTITY_KEYS = {"accessKeyId", "accessKey", "domainName", "username"}  # names, not secrets
-ALL_CREDENTIAL_SECRETS = [v for creds in CREDENTIALS.values() for k, v in creds.items() if k not in IDENTITY_KEYS]
+ALL_CREDENTIAL_SECRETS = [
+    v for creds in CREDENTIALS.values() for k, v in creds.items() if k not in IDENTITY_KEYS
+]
 
 
 @dataclass(frozen=True)

@@ -90,9 +90,10 @@ class CloudModelServiceStatus(StatusModel):
     def condition(self, type_: str) -> Condition | None:
         return next((c for c in self.conditions if c.type == type_), None)
 
-    def to_patch(self) -> dict[str, Any]:
-        """The status as JSON for a merge patch; absent fields become explicit nulls to clear them."""
-        return self.model_dump(mode="json", exclude_none=False)
+    def document(self) -> dict[str, Any]:
+        """The status as written: unset fields and empty lists or maps left out."""
+        pruned = _prune(self.model_dump(mode="json", exclude_none=True))
+        return pruned if isinstance(pruned, dict) else {}
 
     @classmethod
     def from_object(cls, raw: dict[str, Any] | None) -> CloudModelServiceStatus:
@@ -103,3 +104,12 @@ class CloudModelServiceStatus(StatusModel):
             return cls.model_validate(raw)
         except ValueError:
             return cls()
+
+
+def _prune(value: Any) -> Any:
+    if isinstance(value, dict):
+        items = {k: _prune(v) for k, v in value.items()}
+        return {k: v for k, v in items.items() if v not in ({}, [])}
+    if isinstance(value, list):
+        return [_prune(v) for v in value]
+    return value

@@ -254,13 +254,13 @@ class ControlPlane:
         self._wait_ready()
 
     def stop(self) -> None:
+        # One at a time, apiserver first: an apiserver whose etcd is gone retries instead of exiting.
         for process in reversed(self._processes):
             if process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGTERM)
-        for process in reversed(self._processes):
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)

@@ -53,7 +53,8 @@ def _banner(kubeconfig: Path, simulator_url: str, metrics_port: int) -> str:
     export KUBECONFIG={kubeconfig}
     kubectl get cms -o wide
     kubectl describe cms hologres-ready
-    kubectl wait --for=condition=Ready cms --all --timeout=60s
+    kubectl wait --for=condition=Ready cms --all --timeout=60s   # the Progressing, Degraded
+                                                                 # and Failed samples time out
 
   Change a provider's state and watch it follow within one poll interval (10s):
 

@@ -70,7 +70,9 @@ class KubeResources:
                 raise CredentialsError(
                     f"Secret {namespace}/{secret_name} key '{key}' is not UTF-8 text"
                 ) from exc
-            register_secret(values[key])
         if not values:
             raise CredentialsError(f"Secret {namespace}/{secret_name} has no data")
-        return Credentials(values)
+        credentials = Credentials(values)
+        for secret in credentials.secret_values():
+            register_secret(secret)
+        return credentials

@@ -100,6 +100,14 @@ class Credentials:
 
     values: Mapping[str, str] = field(repr=False)
 
+    # Keys that name an identity rather than hold a secret; everything else is masked in output.
+    IDENTITY_KEYS: ClassVar[frozenset[str]] = frozenset(
+        {"accessKeyId", "accessKey", "domainName", "username"}
+    )
+
+    def secret_values(self) -> list[str]:
+        return [value for key, value in self.values.items() if key not in self.IDENTITY_KEYS and value]
+
     def get(self, key: str) -> str | None:
         value = self.values.get(key)
         return value if value else None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from cloudmodel_operator import __version__
 from cloudmodel_operator.providers.base import ErrorClass, ProviderError
@@ -96,3 +98,33 @@ def classify_status(status: int) -> ErrorClass:
     if status >= 500:
         return ErrorClass.TRANSIENT
     return ErrorClass.PERMANENT
+
+
+ErrorParser = Callable[[dict[str, Any], httpx.Response], ProviderError]
+M = TypeVar("M", bound=BaseModel)
+
+
+async def fetch_json(
+    client: httpx.AsyncClient, request: httpx.Request, error_from: ErrorParser
+) -> tuple[dict[str, Any], httpx.Response]:
+    """Send a signed request; its JSON object on 2xx, else the provider's error parsed by `error_from`."""
+    response = await send(client, request)
+    if response.status_code >= 400:
+        try:
+            body = parse_json_object(response)
+        except ProviderError:
+            body = {}  # an HTML error page from a gateway: the status code and headers still tell
+        raise error_from(body, response)
+    return parse_json_object(response), response
+
+
+def validate(model: type[M], body: dict[str, Any], what: str) -> M:
+    """Parse a response body into its model, or `ProviderError(INVALID_RESPONSE)` naming the field."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ProviderError(
+            ErrorClass.INVALID_RESPONSE, f"unexpected {what} body at {where}: {first['msg']}"
+        ) from None

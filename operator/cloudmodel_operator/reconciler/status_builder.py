@@ -81,7 +81,9 @@ class Context:
 def summary_of(observation: Observation) -> Summary:
     def fraction(used: int | str | None, total: int | str | None) -> str | None:
         return (
-            None if used is None and total is None else f"{used if used is not None else '-'}/{total or '-'}"
+            None
+            if used is None and total is None
+            else f"{used if used is not None else '-'}/{total if total is not None else '-'}"
         )
 
     gpu: Usage | None = observation.resources.gpu

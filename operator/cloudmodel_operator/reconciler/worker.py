@@ -176,9 +176,7 @@ class Worker:
             return
         if content == self.written and isinstance(outcome, Suspended):
             return  # nothing to freshen while suspended
-        await self.store.replace_status(
-            self.namespace, self.name, new.model_dump(mode="json", exclude_none=True)
-        )
+        await self.store.replace_status(self.namespace, self.name, new.document())
         self.written = content
         self.last_write = now
         if self.listener is not None:

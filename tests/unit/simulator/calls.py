@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from cloudmodel_operator.simulator.server import SimulatorHandle
-from tests.unit.simulator import sdk
+from tests.oracles import sdk
 
 ALIBABA = ("LTAIsandbox", "sandbox-alibaba-secret")
 HUAWEI = ("HWSANDBOXAK", "sandbox-huawei-secret")

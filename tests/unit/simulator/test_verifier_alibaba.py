@@ -10,7 +10,7 @@ import pytest
 
 from cloudmodel_operator.providers.signing import RequestParts
 from cloudmodel_operator.simulator.verifiers import AuthRejected, KeyPair, alibaba
-from tests.unit.simulator import sdk, strategies
+from tests.oracles import sdk, strategies
 
 NOW = datetime(2026, 11, 20, 8, 0, 0, tzinfo=UTC)
 AK, SECRET = "LTAIsandbox", "sandbox-alibaba-secret"

@@ -10,7 +10,7 @@ import pytest
 
 from cloudmodel_operator.providers.signing import RequestParts
 from cloudmodel_operator.simulator.verifiers import AuthRejected, KeyPair, baidu
-from tests.unit.simulator import sdk, strategies
+from tests.oracles import sdk, strategies
 
 NOW = datetime(2026, 11, 20, 8, 0, 0, tzinfo=UTC)
 AK, SK = "bce-sandbox-ak", "sandbox-baidu-secret"

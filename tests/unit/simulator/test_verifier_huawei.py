@@ -11,7 +11,7 @@ import pytest
 from cloudmodel_operator.providers.signing import RequestParts
 from cloudmodel_operator.simulator.verifiers import AuthRejected, KeyPair, huawei
 from cloudmodel_operator.simulator.verifiers.huawei import IssuedToken
-from tests.unit.simulator import sdk, strategies
+from tests.oracles import sdk, strategies
 
 NOW = datetime(2026, 11, 20, 8, 0, 0, tzinfo=UTC)
 AK, SK = "HWSANDBOXAK", "sandbox-huawei-secret"

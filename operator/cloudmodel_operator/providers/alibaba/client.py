@@ -9,7 +9,7 @@ import httpx
 
 from cloudmodel_operator.providers.alibaba.signer import sign
 from cloudmodel_operator.providers.base import Credentials, CredentialsError, ErrorClass, ProviderError
-from cloudmodel_operator.providers.http import classify_status, parse_json_object, retry_after_seconds, send
+from cloudmodel_operator.providers.http import classify_status, fetch_json, retry_after_seconds
 from cloudmodel_operator.providers.signing import RequestParts
 
 CREDENTIAL_KEYS = ("accessKeyId", "accessKeySecret", "securityToken")
@@ -94,11 +94,5 @@ async def call(
         now=datetime.now(UTC),
     )
     request.headers.update(headers)
-    response = await send(client, request)
-    if response.status_code >= 400:
-        try:
-            body = parse_json_object(response)
-        except ProviderError:
-            body = {}
-        raise error_from(body, response)
-    return parse_json_object(response)
+    body, _ = await fetch_json(client, request, error_from)
+    return body

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 import httpx
-from pydantic import ValidationError
 
 from cloudmodel_operator.api.observation import Observation
 from cloudmodel_operator.providers.alibaba import client
 from cloudmodel_operator.providers.alibaba.mapping import GUARDRAIL_OK, map_model_instance
 from cloudmodel_operator.providers.alibaba.models import ModelInstanceInfo
-from cloudmodel_operator.providers.base import Credentials, ErrorClass, Provider, ProviderError, Target
+from cloudmodel_operator.providers.base import Credentials, Provider, ProviderError, Target
+from cloudmodel_operator.providers.http import validate
 
 ACTION = "GetModelInstanceInfo"
 VERSION = "2024-07-01"
@@ -45,12 +45,7 @@ class GuardrailProvider(Provider):
             action=ACTION,
             version=VERSION,
         )
-        try:
-            info = ModelInstanceInfo.model_validate(body)
-        except ValidationError as exc:
-            raise ProviderError(
-                ErrorClass.INVALID_RESPONSE, f"unexpected GetModelInstanceInfo body: {exc.errors()[0]['msg']}"
-            ) from None
+        info = validate(ModelInstanceInfo, body, ACTION)
         if info.Success is False or (info.Code is not None and info.Code != GUARDRAIL_OK):
             status = info.HttpStatusCode or 200
             raise ProviderError(

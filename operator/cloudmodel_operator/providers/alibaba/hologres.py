@@ -6,13 +6,13 @@ from typing import ClassVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import ValidationError
 
 from cloudmodel_operator.api.observation import Observation
 from cloudmodel_operator.providers.alibaba import client
 from cloudmodel_operator.providers.alibaba.mapping import map_instance_model
 from cloudmodel_operator.providers.alibaba.models import InstanceModel
-from cloudmodel_operator.providers.base import Credentials, ErrorClass, Provider, ProviderError, Target
+from cloudmodel_operator.providers.base import Credentials, Provider, Target
+from cloudmodel_operator.providers.http import validate
 
 ACTION = "GetInstanceModel"
 VERSION = "2022-06-01"
@@ -41,10 +41,4 @@ class HologresProvider(Provider):
             action=ACTION,
             version=VERSION,
         )
-        try:
-            model = InstanceModel.model_validate(body)
-        except ValidationError as exc:
-            raise ProviderError(
-                ErrorClass.INVALID_RESPONSE, f"unexpected GetInstanceModel body: {exc.errors()[0]['msg']}"
-            ) from None
-        return map_instance_model(model)
+        return map_instance_model(validate(InstanceModel, body, ACTION))

@@ -7,7 +7,6 @@ it (binary: a 24 GB card has 24 GiB); both become `Gi` quantities.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from cloudmodel_operator.api.observation import (
@@ -22,6 +21,7 @@ from cloudmodel_operator.api.observation import (
     Usage,
 )
 from cloudmodel_operator.providers.alibaba.models import InstanceModel, ModelInstanceInfo, ModelService
+from cloudmodel_operator.providers.units import epoch_ms_to_iso, present, quantity
 
 # Hologres AI node status (seed 000 documents these two).
 NODE_PHASES: dict[str, Phase] = {
@@ -50,13 +50,6 @@ MODEL_PARAM_KEYS = ("timeout", "max_retries", "max_retry_delay", "initial_retry_
 GUARDRAIL_OK = "00000"
 MODEL_SOURCES = {1: "PAI", 2: "other"}
 INPUT_OUTPUT = {0: "input", 1: "output", 2: "both"}
-
-
-def quantity(value: float | None, suffix: str = "") -> str | None:
-    if value is None:
-        return None
-    number = int(value) if float(value).is_integer() else value
-    return f"{number}{suffix}"
 
 
 def usage(total: float | None, used: float | None, suffix: str = "") -> Usage | None:
@@ -101,16 +94,14 @@ def model_params(raw: str | dict[str, Any] | None) -> dict[str, str]:
 
 
 def _service(service: ModelService) -> ServiceStatus:
-    attributes = {
-        key: str(value)
-        for key, value in {
+    attributes = present(
+        {
             "provider": service.provider,
             "instanceRegion": service.instanceRegion,
             "serviceDeployRegion": service.serviceDeployRegion,
             "supportApiKeyAccess": service.supportApiKeyAccess,
-        }.items()
-        if value is not None
-    }
+        }
+    )
     attributes.update(model_params(service.modelParams))
     phase = service_phase(service)
     return ServiceStatus(
@@ -143,17 +134,15 @@ def map_instance_model(body: InstanceModel) -> Observation:
         message = "the AI node is being prepared"
     desired = sum(s.replicas or 0 for s in services)
     ready = sum(s.readyReplicas or 0 for s in services)
-    attributes = {
-        key: str(value)
-        for key, value in {
+    attributes = present(
+        {
             "aiInstanceId": body.aiInstanceId,
             "nodeCount": body.nodeCount,
             "resourceType": body.resourceType,
             "regionId": body.regionId,
             "commodityCode": body.commodityCode,
-        }.items()
-        if value is not None
-    }
+        }
+    )
     return Observation(
         phase=phase,
         providerState=body.status,
@@ -194,9 +183,8 @@ def map_model_instance(body: ModelInstanceInfo) -> Observation:
     )
     categories = body.HarmfulCategoryConfigInfoList or []
     attacks = body.PromptAttackInfoList or []
-    attributes = {
-        key: str(value)
-        for key, value in {
+    attributes = present(
+        {
             "modelInstanceId": body.ModelInstanceId,
             "modelSource": source,
             "supportsText": body.IsSupportText,
@@ -213,10 +201,9 @@ def map_model_instance(body: ModelInstanceInfo) -> Observation:
             "promptAttacks": _summary(
                 attacks, lambda a: f"{a.CategoryLabel or a.CategoryId}(level {a.SecurityLevel})"
             ),
-            "modifiedAt": _from_epoch_ms(body.GmtModified),
-        }.items()
-        if value is not None
-    }
+            "modifiedAt": epoch_ms_to_iso(body.GmtModified),
+        }
+    )
     service = ServiceStatus(
         name=body.EasServiceName or f"model-instance-{body.ModelInstanceId}",
         id=body.EasServiceId,
@@ -233,9 +220,3 @@ def map_model_instance(body: ModelInstanceInfo) -> Observation:
         requestId=body.RequestId,
         attributes=attributes,
     )
-
-
-def _from_epoch_ms(value: int | None) -> str | None:
-    if value is None:
-        return None
-    return datetime.fromtimestamp(value / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -18,6 +18,7 @@ from cloudmodel_operator.api.observation import (
     Usage,
 )
 from cloudmodel_operator.providers.baidu.models import AutoRenew, DescribeComputeUnitResponse, ServiceUsage
+from cloudmodel_operator.providers.units import present, quantity
 
 UNIT_PHASES: dict[str, Phase] = {
     "Running": Phase.READY,
@@ -41,12 +42,6 @@ SCALE_PHASES: dict[str, Phase] = {
     "ScalingOut": Phase.PROGRESSING,
     "ScalingFailed": Phase.DEGRADED,
 }
-
-
-def quantity(value: float | None) -> str | None:
-    if value is None:
-        return None
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def service_phase(service: ServiceUsage) -> Phase:
@@ -100,18 +95,16 @@ def map_compute_unit(body: DescribeComputeUnitResponse, request_id: str | None =
     troubled = [f"{s.name}: {s.state}" + (f" ({s.attributes['scaleStatus']})" if "scaleStatus" in s.attributes else "")
                 for s in services if s.phase is not Phase.READY]  # fmt: skip
     auto_renew, period = renew_period(unit.autoRenew if unit else None)
-    attributes = {
-        key: str(value)
-        for key, value in {
+    attributes = present(
+        {
             "instanceId": unit.instanceId if unit else None,
             "region": unit.region if unit else None,
             "type": unit.type if unit else None,
             "reservation": f"{unit.reservationLength} {unit.reservationTimeUnit.lower()}"
             if unit and unit.reservationLength and unit.reservationTimeUnit
             else None,
-        }.items()
-        if value is not None
-    }
+        }
+    )
     serving = [s for s in services if s.phase in (Phase.READY, Phase.DEGRADED, Phase.PROGRESSING)]
     return Observation(
         phase=phase,

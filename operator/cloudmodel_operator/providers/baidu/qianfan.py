@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import ValidationError
 
 from cloudmodel_operator.api.observation import Observation
 from cloudmodel_operator.providers.baidu.mapping import map_compute_unit
@@ -21,7 +20,7 @@ from cloudmodel_operator.providers.base import (
     ProviderError,
     Target,
 )
-from cloudmodel_operator.providers.http import classify_status, parse_json_object, retry_after_seconds, send
+from cloudmodel_operator.providers.http import classify_status, fetch_json, retry_after_seconds, validate
 from cloudmodel_operator.providers.signing import RequestParts
 
 # Qianfan's console API is global: one host, the region is a property of the compute unit.
@@ -103,20 +102,8 @@ class QianfanProvider(Provider):
                 now=datetime.now(UTC),
             )
         )
-        response = await send(http, request)
-        if response.status_code >= 400:
-            try:
-                body = parse_json_object(response)
-            except ProviderError:
-                body = {}
-            raise error_from(body, response)
-        body = parse_json_object(response)
+        body, response = await fetch_json(http, request, error_from)
         if body.get("code") or body.get("error_code"):  # console errors can come with HTTP 200
             raise error_from(body, response)
-        try:
-            parsed = DescribeComputeUnitResponse.model_validate(body)
-        except ValidationError as exc:
-            raise ProviderError(
-                ErrorClass.INVALID_RESPONSE, f"unexpected DescribeComputeUnit body: {exc.errors()[0]['msg']}"
-            ) from None
+        parsed = validate(DescribeComputeUnitResponse, body, "DescribeComputeUnit")
         return map_compute_unit(parsed, response.headers.get("x-bce-request-id"))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from cloudmodel_operator.providers.base import ErrorClass, ProviderError
-from cloudmodel_operator.providers.http import parse_json_object, send
+from cloudmodel_operator.providers.http import fetch_json
 from cloudmodel_operator.providers.huawei.errors import error_from
 
 REFRESH_BEFORE = timedelta(hours=1)
@@ -64,21 +64,15 @@ async def fetch_token(client: httpx.AsyncClient, key: TokenKey, password: str, *
         }
     }
     request = client.build_request("POST", f"{key.iam_url.rstrip('/')}/v3/auth/tokens", json=body)
-    response = await send(client, request)
-    if response.status_code >= 400:
-        try:
-            error_body = parse_json_object(response)
-        except ProviderError:
-            error_body = {}
-        raise error_from(error_body, response)
+    body, response = await fetch_json(client, request, error_from)
     token = response.headers.get("x-subject-token")
     if not token:
         raise ProviderError(ErrorClass.INVALID_RESPONSE, "IAM answered without an X-Subject-Token header")
     expires = now + DEFAULT_LIFETIME
     try:
-        raw = parse_json_object(response).get("token", {}).get("expires_at")
+        raw = body.get("token", {}).get("expires_at")
         if raw:
             expires = datetime.fromisoformat(str(raw).replace("Z", "+00:00")).astimezone(UTC)
-    except (ProviderError, ValueError, AttributeError):
+    except (ValueError, AttributeError):
         pass  # the header is what matters; assume the documented 24 h lifetime
     return Token(token, expires)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from cloudmodel_operator.api.observation import (
     Billing,
     Endpoint,
@@ -14,6 +12,7 @@ from cloudmodel_operator.api.observation import (
     ServiceStatus,
 )
 from cloudmodel_operator.providers.huawei.models import ModelConfig, ServiceDetails
+from cloudmodel_operator.providers.units import epoch_ms_to_iso, present, quantity
 
 SERVICE_PHASES: dict[str, Phase] = {
     "running": Phase.READY,
@@ -32,27 +31,11 @@ CONFIG_PHASES: dict[str, Phase] = {**SERVICE_PHASES, "notReady": Phase.PROGRESSI
 UNHEALTHY_NODE_STATES = frozenset({"notReady", "FAIL", "UNCONNECTED"})
 
 
-def _iso(epoch_ms: int | None) -> str | None:
-    if epoch_ms is None:
-        return None
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _number(value: float | None, suffix: str = "") -> str | None:
-    if value is None:
-        return None
-    return f"{int(value) if float(value).is_integer() else value}{suffix}"
-
-
 def _service(config: ModelConfig, service_phase: Phase) -> ServiceStatus:
     phase = CONFIG_PHASES.get(config.status or "", Phase.UNKNOWN) if config.status else service_phase
     spec = config.custom_spec
     ready = phase in (Phase.READY, Phase.DEGRADED)
-    attributes = {
-        key: str(value)
-        for key, value in {"scaling": config.scaling, "supportDebug": config.support_debug}.items()
-        if value is not None
-    }
+    attributes = present({"scaling": config.scaling, "supportDebug": config.support_debug})
     return ServiceStatus(
         name=config.model_name or config.model_id or "(unnamed)",
         id=config.model_id,
@@ -65,10 +48,10 @@ def _service(config: ModelConfig, service_phase: Phase) -> ServiceStatus:
         weight=config.weight,
         specification=config.specification,
         resources=ServiceResources(
-            cpu=_number(spec.cpu),
-            memory=_number(spec.memory, "Mi"),
-            gpu=_number(spec.gpu_p4),
-            npu=_number(spec.ascend_a310),
+            cpu=quantity(spec.cpu),
+            memory=quantity(spec.memory, "Mi"),
+            gpu=quantity(spec.gpu_p4),
+            npu=quantity(spec.ascend_a310),
         )
         if spec
         else None,
@@ -90,6 +73,8 @@ def map_service(body: ServiceDetails) -> Observation:
         message = body.error_msg
     elif body.status == "deploying" and body.progress is not None:
         message = f"deploying ({body.progress}%)"
+    elif body.status == "concerning":
+        message = "some instances of the service are unhealthy"
     if unhealthy:
         detail = ", ".join(
             f"{n.name or n.id}: {n.message or n.state or n.instance_status}" for n in unhealthy
@@ -104,9 +89,8 @@ def map_service(body: ServiceDetails) -> Observation:
         )
         if url
     ] + [Endpoint(type="predict", url=n.predict_url) for n in nodes if n.predict_url]
-    attributes = {
-        key: str(value)
-        for key, value in {
+    attributes = present(
+        {
             "serviceName": body.service_name,
             "inferType": body.infer_type,
             "progress": body.progress,
@@ -117,18 +101,17 @@ def map_service(body: ServiceDetails) -> Observation:
             "isFree": body.is_free,
             "isShared": body.is_shared,
             "workspaceId": body.workspace_id,
-            "publishedAt": _iso(body.publish_at),
-            "updatedAt": _iso(body.update_time),
-            "transitionAt": _iso(body.transition_at),
+            "publishedAt": epoch_ms_to_iso(body.publish_at),
+            "updatedAt": epoch_ms_to_iso(body.update_time),
+            "transitionAt": epoch_ms_to_iso(body.transition_at),
             "schedule": ", ".join(
                 f"{s.get('type')} {s.get('duration')}{s.get('time_unit', '')}" for s in body.schedule
             )
             if body.schedule
             else None,
             "edgeNodes": len(nodes) if nodes else None,
-        }.items()
-        if value is not None
-    }
+        }
+    )
     return Observation(
         phase=phase,
         providerState=body.status,
@@ -139,6 +122,6 @@ def map_service(body: ServiceDetails) -> Observation:
         ),
         services=services,
         endpoints=endpoints,
-        billing=Billing(expirationTime=_iso(body.due_time)) if body.due_time else None,
+        billing=Billing(expirationTime=epoch_ms_to_iso(body.due_time)) if body.due_time else None,
         attributes=attributes,
     )

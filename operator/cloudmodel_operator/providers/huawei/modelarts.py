@@ -12,18 +12,16 @@ from typing import ClassVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import ValidationError
 
 from cloudmodel_operator.api.observation import Observation
 from cloudmodel_operator.providers.base import (
     Credentials,
     CredentialsError,
-    ErrorClass,
     Provider,
     ProviderError,
     Target,
 )
-from cloudmodel_operator.providers.http import parse_json_object, send
+from cloudmodel_operator.providers.http import fetch_json, validate
 from cloudmodel_operator.providers.huawei.errors import TOKEN_EXPIRED, error_from
 from cloudmodel_operator.providers.huawei.iam import TokenCache, TokenKey
 from cloudmodel_operator.providers.huawei.mapping import map_service
@@ -99,23 +97,12 @@ class ModelArtsProvider(Provider):
             request.headers["X-Auth-Token"] = await self.tokens.get(
                 http, token_key, credentials.require("password")
             )
-        response = await send(http, request)
-        if response.status_code >= 400:
-            try:
-                body = parse_json_object(response)
-            except ProviderError:
-                body = {}
-            error = error_from(body, response)
-            if token_key is not None and (error.code == TOKEN_EXPIRED or response.status_code == 401):
-                self.tokens.invalidate(token_key)  # the next poll fetches a fresh token
-            raise error
-        body = parse_json_object(response)
         try:
-            details = ServiceDetails.model_validate(body)
-        except ValidationError as exc:
-            raise ProviderError(
-                ErrorClass.INVALID_RESPONSE, f"unexpected service details body: {exc.errors()[0]['msg']}"
-            ) from None
-        observation = map_service(details)
+            body, response = await fetch_json(http, request, error_from)
+        except ProviderError as error:
+            if token_key is not None and (error.code == TOKEN_EXPIRED or error.http_status == 401):
+                self.tokens.invalidate(token_key)  # the next poll fetches a fresh token
+            raise
+        observation = map_service(validate(ServiceDetails, body, "service details"))
         observation.requestId = response.headers.get("x-request-id")
         return observation

@@ -1,4 +1,4 @@
-"""Request signing with the providers' official SDKs, used as oracles for the simulator's verifiers."""
+"""Request signing with the providers' official SDKs: test oracles for our signers and the simulator's verifiers."""
 
 from __future__ import annotations
 
