@@ -11,7 +11,8 @@ import pytest
 
 from cloudmodel_operator.simulator.bodies import SECRET_VALUES
 from cloudmodel_operator.simulator.server import SimulatorHandle
-from tests.unit.simulator import calls, sdk
+from tests.oracles import sdk
+from tests.unit.simulator import calls
 from tests.unit.simulator.conftest import START, FakeClock
 
 
