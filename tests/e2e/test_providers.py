@@ -360,17 +360,25 @@ def test_metrics_expose_each_provider_resource_and_forget_deleted_ones(world: Wo
     assert series(samples, "cloudmodel_provider_request_duration_seconds_count", provider="huawei-modelarts")
     assert (series(samples, "cloudmodel_status_writes_total") or 0) >= 4
     assert (series(samples, "cloudmodel_watched_resources") or 0) >= 4
-    print(
-        "\n".join(
-            f"{n}{dict(lbl)} {v}"
-            for (n, lbl), v in sorted(samples.items())
-            if ("namespace", namespace) in lbl
-        )
-    )
+
+    # Await one scheduled (not event-driven) poll, then its lateness is in the histogram.
+    metrics = world.operator.metrics
+    polled_on_schedule = threading.Event()
+    original_poll_late = metrics.poll_late
+
+    def poll_late(seconds: float) -> None:
+        original_poll_late(seconds)
+        polled_on_schedule.set()
+
+    metrics.poll_late = poll_late  # type: ignore[method-assign]
+    try:
+        assert polled_on_schedule.wait(timeout=30), "no scheduled poll within 30s of a 10s interval"
+    finally:
+        metrics.poll_late = original_poll_late  # type: ignore[method-assign]
+    assert (series(scrape(world), "cloudmodel_poll_lateness_seconds_count") or 0) >= 1
 
     # Await the operator forgetting the resource (an event, not a sleep), then scrape again.
     forgotten = threading.Event()
-    metrics = world.operator.metrics
     original = metrics.resource_gone
 
     def resource_gone(ns: str, name: str) -> None:

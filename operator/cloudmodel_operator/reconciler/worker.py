@@ -7,7 +7,6 @@ tick) and is woken early when the spec or the credentials Secret changes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -97,10 +96,16 @@ class Worker:
             self.wake.set()
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
         delay = 0.0
         while True:
-            with contextlib.suppress(TimeoutError):
+            due = loop.time() + delay
+            try:
                 await asyncio.wait_for(self.wake.wait(), timeout=None if delay == float("inf") else delay)
+            except TimeoutError:
+                # Only scheduled polls can be late; wake-ups by watch events run early on purpose.
+                if self.listener is not None:
+                    self.listener.poll_lateness(loop.time() - due)
             self.wake.clear()
             try:
                 delay = await self.reconcile()
