@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
-from cloudmodel_operator import __version__
+from cloudmodel_operator import __version__, logsetup
 from cloudmodel_operator.api.spec import parse_duration
 
 
@@ -131,11 +129,7 @@ def _run(args: argparse.Namespace) -> int:
     from cloudmodel_operator.app import run
     from cloudmodel_operator.settings import Settings
 
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logsetup.configure(args.log_level.upper())
     settings = Settings(
         namespaces=tuple(args.namespace or _env_list("NAMESPACES")),
         standalone=args.standalone,

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from cloudmodel_operator import logsetup
 from cloudmodel_operator.api.spec import CloudModelServiceSpec
 from cloudmodel_operator.api.status import CloudModelServiceStatus
 from cloudmodel_operator.providers.base import Credentials, CredentialsError, ProviderError
@@ -102,7 +103,7 @@ async def probe(args: argparse.Namespace) -> CloudModelServiceStatus:
 
 
 def main(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logsetup.configure(logging.WARNING, "%(levelname)s %(name)s: %(message)s")
     install_log_redaction()
     try:
         status = asyncio.run(probe(args))

@@ -13,6 +13,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from cloudmodel_operator import logsetup
 from cloudmodel_operator.devenv import controlplane
 from cloudmodel_operator.settings import Settings
 
@@ -70,7 +71,7 @@ def main(scenario: str | None) -> int:
     from cloudmodel_operator.simulator.scenario import load_scenario
     from cloudmodel_operator.simulator.server import run_in_thread
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    logsetup.configure(logging.INFO)
     root = controlplane.repo_root()
     state_dir = Path.cwd() / SANDBOX_DIR
     shutil.rmtree(state_dir, ignore_errors=True)

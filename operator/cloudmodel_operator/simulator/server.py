@@ -32,6 +32,7 @@ from typing import Any
 
 from aiohttp import web
 
+from cloudmodel_operator import logsetup
 from cloudmodel_operator.providers.signing import RequestParts
 from cloudmodel_operator.simulator import admin
 from cloudmodel_operator.simulator.apis import APIS, ProviderApi, Reply
@@ -442,7 +443,7 @@ def _url_host(host: str) -> str:
 def main(scenario_path: str | None, host: str, port: int) -> int:
     """Serve in the foreground until interrupted; one log line per request."""
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+        logsetup.configure(logging.INFO)
     try:
         scenario = load_scenario(scenario_path)
     except ScenarioError as exc:
