@@ -18,9 +18,15 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=20, 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a provider answer larger than this is not a status document
 
 
-def make_client(*, timeout: httpx.Timeout | None = None) -> httpx.AsyncClient:
-    """Build the shared async client: TLS verified, bounded pools, our User-Agent, no redirects."""
+def make_client(
+    *, timeout: httpx.Timeout | None = None, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """Build the shared async client: TLS verified, bounded pools, our User-Agent, no redirects.
+
+    `transport` replaces the network (an in-process fake in tests); everything else stays.
+    """
     return httpx.AsyncClient(
+        transport=transport,
         timeout=timeout or DEFAULT_TIMEOUT,
         limits=DEFAULT_LIMITS,
         headers={"User-Agent": USER_AGENT},
