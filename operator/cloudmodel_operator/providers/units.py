@@ -22,5 +22,12 @@ def epoch_ms_to_iso(value: int | None) -> str | None:
 
 
 def present(values: dict[str, Any]) -> dict[str, str]:
-    """The entries that have a value, as strings (status attributes are a string map)."""
-    return {key: str(value) for key, value in values.items() if value is not None}
+    """The entries that have a value, as strings (status attributes are a string map).
+
+    Booleans are written `true`/`false`, as JSON and YAML readers of the status expect.
+    """
+    return {
+        key: ("true" if value else "false") if isinstance(value, bool) else str(value)
+        for key, value in values.items()
+        if value is not None
+    }

@@ -105,7 +105,6 @@ def map_compute_unit(body: DescribeComputeUnitResponse, request_id: str | None =
             else None,
         }
     )
-    serving = [s for s in services if s.phase in (Phase.READY, Phase.DEGRADED, Phase.PROGRESSING)]
     return Observation(
         phase=phase,
         providerState=unit.status if unit else None,
@@ -118,7 +117,7 @@ def map_compute_unit(body: DescribeComputeUnitResponse, request_id: str | None =
         replicas=Replicas(desired=len(services), ready=sum(1 for s in services if s.state == "Serving"))
         if services
         else Replicas(),
-        services=services if serving or services else [],
+        services=services,
         billing=Billing(
             chargeType=unit.paymentTiming,
             startTime=unit.startTime,

@@ -1,0 +1,429 @@
+"""Seed response bodies -> normalized observation, one table per provider.
+
+The bodies are the seed documents' examples (as the simulator serves them); the expected phases
+are the seed enums read against the notes' phase tables, written out here rather than imported,
+so a change to a mapping table has to be a deliberate change to this file too.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from cloudmodel_operator.api.observation import Observation, Phase
+from cloudmodel_operator.providers.alibaba.mapping import map_instance_model, map_model_instance
+from cloudmodel_operator.providers.alibaba.models import InstanceModel, ModelInstanceInfo
+from cloudmodel_operator.providers.baidu.mapping import map_compute_unit
+from cloudmodel_operator.providers.baidu.models import DescribeComputeUnitResponse
+from cloudmodel_operator.providers.huawei.mapping import map_service
+from cloudmodel_operator.providers.huawei.models import ServiceDetails
+from cloudmodel_operator.simulator.bodies import SECRET_VALUES, guardrail, hologres, modelarts, qianfan
+
+PROJECT, SERVICE = "0c9d4a5e2b1f4c6d8e7f0a1b2c3d4e5f", "6f1c2b9e-3d4a-4b8c-9e7f-1a2b3c4d5e6f"
+
+
+def hologres_of(body: dict[str, Any]) -> Observation:
+    return map_instance_model(InstanceModel.model_validate(body))
+
+
+def guardrail_of(body: dict[str, Any]) -> Observation:
+    return map_model_instance(ModelInstanceInfo.model_validate(body))
+
+
+def modelarts_of(body: dict[str, Any]) -> Observation:
+    return map_service(ServiceDetails.model_validate(body))
+
+
+def qianfan_of(body: dict[str, Any], request_id: str | None = None) -> Observation:
+    return map_compute_unit(DescribeComputeUnitResponse.model_validate(body), request_id)
+
+
+def as_text(observation: Observation) -> str:
+    return observation.model_dump_json()
+
+
+# -- alibaba-hologres -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("node", "expected"),
+    [("ResourceReady", Phase.READY), ("InstanceWaiting", Phase.PROGRESSING), ("Exploded", Phase.UNKNOWN)],
+)
+def test_hologres_node_status(node: str, expected: Phase) -> None:
+    observation = hologres_of(hologres.default_body("hgpostcn-cn-x", node))
+    assert (observation.phase, observation.providerState) == (expected, node)
+
+
+@pytest.mark.parametrize(
+    ("service_status", "message", "expected"),
+    [
+        ("Running", "", Phase.READY),
+        ("Running", "one replica restarted", Phase.DEGRADED),
+        ("Deploying", "", Phase.PROGRESSING),
+        ("Creating", "", Phase.PROGRESSING),
+        ("Failed", "image missing", Phase.FAILED),
+        ("Stopped", "", Phase.STOPPED),
+        ("SomethingNew", "", Phase.UNKNOWN),
+    ],
+)
+def test_hologres_service_status_decides_a_ready_node(
+    service_status: str, message: str, expected: Phase
+) -> None:
+    body = hologres.default_body("hgpostcn-cn-x", "ResourceReady")
+    body["modelServiceList"][0].update(status=service_status, message=message)
+    observation = hologres_of(body)
+    assert observation.phase is expected  # one service: the resource is what it is
+    assert observation.services[0].state == service_status
+
+
+def test_hologres_one_bad_service_of_two_degrades_the_resource() -> None:
+    body = hologres.default_body("hgpostcn-cn-x", "ResourceReady")
+    second = copy.deepcopy(body["modelServiceList"][0]) | {"modelName": "other", "status": "Failed"}
+    body["modelServiceList"].append(second)
+    observation = hologres_of(body)
+    assert observation.phase is Phase.DEGRADED
+    assert observation.replicas.model_dump() == {"desired": 4, "ready": 2}
+    assert "other" in (observation.message or "")
+
+
+def test_hologres_seed_example_lands_in_the_status() -> None:
+    observation = hologres_of(hologres.default_body("hgpostcn-cn-x", "ResourceReady") | {"requestId": "R-1"})
+    resources = observation.resources.model_dump(exclude_none=True)
+    # seed: cpu 32 / cpuUsed 32 cores, gpu 4 / 2 cards, memory 128 / 64 GiB, gpuMemory 128 / 64 GB
+    assert resources == {
+        "cpu": {"total": "32", "used": "32"},
+        "gpu": {"total": "4", "used": "2"},
+        "memory": {"total": "128Gi", "used": "64Gi"},
+        "gpuMemory": {"total": "128Gi", "used": "64Gi"},
+    }
+    assert observation.replicas.model_dump() == {"desired": 2, "ready": 2}  # serviceCount 2, Running
+    [service] = observation.services
+    assert (service.name, service.model, service.version, service.taskType) == (
+        "my_model",
+        "qwen3.5-plus",
+        "v1.1",
+        "embedding",
+    )
+    assert service.resources is not None
+    assert service.resources.model_dump(exclude_none=True) == {
+        "cpu": "32",
+        "gpu": "2",
+        "memory": "32Gi",
+        "gpuMemory": "32Gi",
+    }
+    assert service.attributes == {
+        "provider": "bailian",
+        "instanceRegion": "cn-beijing",
+        "serviceDeployRegion": "cn-beijing",
+        "modelParams.timeout": "600",
+        "modelParams.max_retries": "10",
+        "modelParams.max_retry_delay": "8",
+        "modelParams.initial_retry_delay": "0.5",
+    }
+    assert observation.billing is not None
+    assert observation.billing.model_dump(mode="json", exclude_none=True) == {
+        "chargeType": "PrePaid",
+        "expirationTime": "2026-01-28T07:44:27Z",
+        "autoRenew": True,
+    }
+    assert observation.attributes == {
+        "aiInstanceId": "hologram_aicombo_public_hgpostcn-cn-x",
+        "nodeCount": "2",
+        "resourceType": "middle",
+        "regionId": "cn-shanghai",
+        "commodityCode": "hologram_aipostpay_public_cn",
+    }
+    assert observation.requestId == "R-1"
+
+
+def test_hologres_model_params_pass_only_the_allow_list() -> None:
+    body = hologres.default_body("hgpostcn-cn-x", "ResourceReady")
+    body["modelServiceList"][0]["modelParams"] = (
+        '{"timeout": 5, "api_key": "sk-not-for-status", "headers": {"a": 1}}'
+    )
+    [service] = hologres_of(body).services
+    assert {k: v for k, v in service.attributes.items() if k.startswith("modelParams.")} == {
+        "modelParams.timeout": "5"
+    }
+
+
+@pytest.mark.parametrize("params", ["not json", "[1, 2]", None])
+def test_hologres_unparseable_model_params_are_left_out(params: str | None) -> None:
+    body = hologres.default_body("hgpostcn-cn-x", "ResourceReady")
+    body["modelServiceList"][0]["modelParams"] = params
+    [service] = hologres_of(body).services
+    assert not any(k.startswith("modelParams.") for k in service.attributes)
+
+
+def test_hologres_waiting_node_without_services() -> None:
+    body = {"status": "InstanceWaiting", "cpu": 32, "gpu": 4}
+    observation = hologres_of(body)
+    assert observation.phase is Phase.PROGRESSING
+    assert observation.message == "the AI node is being prepared"
+    assert observation.replicas.model_dump() == {"desired": 0, "ready": 0}
+    assert observation.resources.cpu is not None
+    assert observation.resources.cpu.used is None
+
+
+# -- alibaba-guardrail ------------------------------------------------------------------------------
+
+
+def test_guardrail_seed_example_lands_in_the_status() -> None:
+    body = guardrail.default_body("1001/2", "ok") | {"RequestId": "G-1"}
+    observation = guardrail_of(body)
+    assert observation.phase is Phase.READY
+    assert [(e.type, e.url) for e in observation.endpoints] == [
+        ("public", body["ModelUrl"]),
+        ("vpc", body["ModelVpcUrl"]),
+    ]
+    [service] = observation.services
+    assert (service.name, service.id, service.model) == (
+        "rai_content_detection_model",
+        "eas-m-12345678",
+        "demo",
+    )
+    assert observation.attributes == {
+        "modelInstanceId": "1001",
+        "modelSource": "PAI",  # 1 = PAI, 2 = other
+        "supportsText": "true",
+        "supportsImage": "true",
+        "modelCategoryId": "1",
+        "description": "opencompass-vllm07-acc",
+        "harmfulCategories": "伦理道德(level 1, input)",  # InputOutputType 0 = input
+        "promptAttacks": "角色扮演(level 1)",
+        "modifiedAt": "2021-10-13T10:52:29Z",  # GmtModified 1634122349000 ms
+    }
+    assert observation.requestId == "G-1"
+
+
+def test_guardrail_without_urls_is_not_ready() -> None:
+    body = guardrail.default_body("1001/2", "ok")
+    body.pop("ModelUrl")
+    body.pop("ModelVpcUrl")
+    observation = guardrail_of(body)
+    assert observation.phase is Phase.UNKNOWN
+    assert observation.endpoints == []
+    assert observation.message == "the model instance has no URL yet"
+
+
+def test_guardrail_unknown_model_source_is_kept_raw() -> None:
+    observation = guardrail_of(guardrail.default_body("1001/2", "ok") | {"ModelSource": 7})
+    assert observation.attributes["modelSource"] == "7"
+
+
+# -- huawei-modelarts -------------------------------------------------------------------------------
+
+MODELARTS_PHASES = [
+    ("running", Phase.READY),
+    ("deploying", Phase.PROGRESSING),
+    ("pending", Phase.PROGRESSING),
+    ("waiting", Phase.PROGRESSING),
+    ("stopping", Phase.PROGRESSING),
+    ("deleting", Phase.PROGRESSING),
+    ("concerning", Phase.DEGRADED),
+    ("failed", Phase.FAILED),
+    ("stopped", Phase.STOPPED),
+    ("finished", Phase.STOPPED),
+    ("sandbox_unknown_state", Phase.UNKNOWN),
+]
+
+
+def test_every_modelarts_seed_state_is_in_the_table() -> None:
+    assert set(modelarts.STATES) <= {state for state, _ in MODELARTS_PHASES}
+
+
+@pytest.mark.parametrize(("state", "expected"), MODELARTS_PHASES)
+def test_modelarts_service_status(state: str, expected: Phase) -> None:
+    observation = modelarts_of(modelarts.default_body(f"{PROJECT}/{SERVICE}", state))
+    assert (observation.phase, observation.providerState) == (expected, state)
+
+
+def test_modelarts_seed_example_lands_in_the_status() -> None:
+    observation = modelarts_of(modelarts.default_body(f"{PROJECT}/{SERVICE}", "running"))
+    [service] = observation.services
+    assert (service.id, service.model, service.version) == (
+        "044ebf3d-8bf4-48df-bf40-bad0e664c1e2",
+        "jar-model",
+        "1.0.1",
+    )
+    assert (service.replicas, service.readyReplicas, service.weight, service.specification) == (
+        1,
+        1,
+        100,
+        "custom",
+    )
+    assert service.resources is not None
+    # custom_spec: cpu 2.0 cores, memory 8192 MB, gpu_p4 1.0
+    assert service.resources.model_dump(exclude_none=True) == {"cpu": "2", "memory": "8192Mi", "gpu": "1"}
+    assert observation.replicas.model_dump() == {"desired": 1, "ready": 1}
+    assert [(e.type, e.url) for e in observation.endpoints] == [
+        ("access", f"https://sandbox.apig.cn-north-4.huaweicloudapis.com/v1/infers/{SERVICE}")
+    ]
+    assert observation.attributes["invocationTimes"] == "1200"
+    assert observation.attributes["failedTimes"] == "3"
+    assert observation.attributes["inferType"] == "real-time"
+    assert observation.attributes["publishedAt"] == "2020-04-02T06:33:51Z"  # 1585809231902 ms
+
+
+def test_modelarts_failure_message_and_progress() -> None:
+    failed = modelarts_of(modelarts.default_body(f"{PROJECT}/{SERVICE}", "failed"))
+    assert failed.message == "Deploy service failed: image pull failed for jar-model 1.0.1."
+    deploying = modelarts_of(modelarts.default_body(f"{PROJECT}/{SERVICE}", "deploying"))
+    assert deploying.message == "deploying (40%)"
+
+
+def test_modelarts_config_not_ready_is_outside_the_enum_but_handled() -> None:
+    # The seed's own example shows config[].status "notReady", which its enum does not list.
+    body = modelarts.default_body(f"{PROJECT}/{SERVICE}", "deploying")
+    body["config"][0]["status"] = "notReady"
+    [service] = modelarts_of(body).services
+    assert (service.phase, service.readyReplicas) == (Phase.PROGRESSING, 0)
+
+
+def test_modelarts_unhealthy_edge_node_degrades_a_running_service() -> None:
+    body = modelarts.default_body(f"{PROJECT}/{SERVICE}", "running") | {
+        "infer_type": "edge",
+        "nodes": [
+            {"id": "n1", "name": "edge-1", "state": "ready", "predict_url": "https://10.0.0.1:1234/"},
+            {"id": "n2", "name": "edge-2", "state": "UNCONNECTED", "message": "heartbeat lost"},
+        ],
+    }
+    observation = modelarts_of(body)
+    assert observation.phase is Phase.DEGRADED
+    assert "edge-2: heartbeat lost" in (observation.message or "")
+    assert ("predict", "https://10.0.0.1:1234/") in [(e.type, e.url) for e in observation.endpoints]
+
+
+def test_modelarts_due_time_is_the_expiry() -> None:
+    body = modelarts.default_body(f"{PROJECT}/{SERVICE}", "running") | {"due_time": 1586249085447}
+    observation = modelarts_of(body)
+    assert observation.billing is not None
+    assert observation.billing.model_dump(mode="json", exclude_none=True) == {
+        "expirationTime": "2020-04-07T08:44:45Z"
+    }
+
+
+# -- baidu-qianfan ----------------------------------------------------------------------------------
+
+QIANFAN_UNIT_PHASES = [
+    ("Running", Phase.READY),
+    ("Creating", Phase.PROGRESSING),
+    ("Reconfiguring", Phase.PROGRESSING),
+    ("Releasing", Phase.PROGRESSING),
+    ("CreateFailed", Phase.FAILED),
+    ("ReconfigureFailed", Phase.DEGRADED),
+    ("Released", Phase.STOPPED),
+    ("SandboxUnknownState", Phase.UNKNOWN),
+]
+
+
+def test_every_qianfan_seed_state_is_in_the_table() -> None:
+    assert set(qianfan.STATES) <= {state for state, _ in QIANFAN_UNIT_PHASES}
+
+
+@pytest.mark.parametrize(("state", "expected"), QIANFAN_UNIT_PHASES)
+def test_qianfan_unit_status(state: str, expected: Phase) -> None:
+    observation = qianfan_of(qianfan.default_body("unit-x", state))
+    assert (observation.phase, observation.providerState) == (expected, state)
+
+
+@pytest.mark.parametrize(
+    ("run_status", "scale_status", "service_phase", "unit_phase"),
+    [
+        ("Serving", None, Phase.READY, Phase.READY),
+        ("Serving", "ScalingOut", Phase.PROGRESSING, Phase.PROGRESSING),
+        ("Serving", "ScalingIn", Phase.PROGRESSING, Phase.PROGRESSING),
+        ("Serving", "ScalingFailed", Phase.DEGRADED, Phase.DEGRADED),
+        ("New", None, Phase.PROGRESSING, Phase.PROGRESSING),
+        ("Deploying", None, Phase.PROGRESSING, Phase.PROGRESSING),
+        ("Deactivating", None, Phase.PROGRESSING, Phase.PROGRESSING),
+        ("Failed", None, Phase.FAILED, Phase.DEGRADED),
+        ("DeactivationFailed", None, Phase.DEGRADED, Phase.DEGRADED),
+        ("Mystery", None, Phase.UNKNOWN, Phase.UNKNOWN),
+    ],
+)
+def test_qianfan_service_status_on_a_running_unit(
+    run_status: str, scale_status: str | None, service_phase: Phase, unit_phase: Phase
+) -> None:
+    body = qianfan.default_body("unit-x", "Running")
+    body["result"]["serviceInfoList"][0].update(runStatus=run_status, scaleStatus=scale_status)
+    observation = qianfan_of(body)
+    assert observation.services[0].phase is service_phase
+    assert observation.phase is unit_phase
+
+
+def test_qianfan_seed_example_lands_in_the_status() -> None:
+    observation = qianfan_of(qianfan.default_body("unit-x", "Running"), request_id="hdr-req")
+    assert observation.resources.model_dump(exclude_none=True) == {
+        "computeUnits": {"total": "4", "used": "2"}
+    }
+    assert observation.replicas.model_dump() == {"desired": 1, "ready": 1}
+    [service] = observation.services
+    assert (service.name, service.id, service.state) == ("sandbox-chat", "svco-sandbox01", "Serving")
+    assert service.resources is not None
+    assert service.resources.computeUnits == "1"
+    assert observation.billing is not None
+    assert observation.billing.model_dump(mode="json", exclude_none=True) == {
+        "chargeType": "Prepaid",
+        "startTime": "2024-12-03T06:24:03Z",
+        "expirationTime": "2025-01-03T06:24:03Z",
+        "autoRenew": True,
+        "autoRenewPeriod": "4 month",
+    }
+    assert observation.attributes == {
+        "instanceId": "unit-x",
+        "region": "bj",
+        "type": "gpu-1",
+        "reservation": "1 month",
+    }
+    assert observation.requestId == "hdr-req"
+    assert "sandbox-user" not in as_text(observation)  # `creator` is personal data: not kept
+
+
+def test_qianfan_accepts_the_field_tables_service_list_name() -> None:
+    # The seed's field table says serviceUsageList, its example serviceInfoList.
+    body = qianfan.default_body("unit-x", "Running")
+    body["result"]["serviceUsageList"] = body["result"].pop("serviceInfoList")
+    assert [s.name for s in qianfan_of(body).services] == ["sandbox-chat"]
+
+
+def test_qianfan_auto_renew_off() -> None:
+    body = qianfan.default_body("unit-x", "Running")
+    body["result"]["computeUnitInstance"]["autoRenew"] = False
+    observation = qianfan_of(body)
+    assert observation.billing is not None
+    assert (observation.billing.autoRenew, observation.billing.autoRenewPeriod) == (False, None)
+
+
+# -- every provider ---------------------------------------------------------------------------------
+
+SEED_BODIES = {
+    "alibaba-hologres": (hologres_of, hologres.default_body("hgpostcn-cn-x", "ResourceReady")),
+    "alibaba-guardrail": (guardrail_of, guardrail.default_body("1001/2", "ok")),
+    "huawei-modelarts": (modelarts_of, modelarts.default_body(f"{PROJECT}/{SERVICE}", "running")),
+    "baidu-qianfan": (qianfan_of, qianfan.default_body("unit-x", "Running")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEED_BODIES))
+def test_no_secret_of_the_response_reaches_the_observation(name: str) -> None:
+    mapper, body = SEED_BODIES[name]
+    text = as_text(mapper(copy.deepcopy(body)))
+    assert not [secret for secret in SECRET_VALUES if secret in text]
+    assert "SECRET" not in text
+
+
+@pytest.mark.parametrize("name", sorted(SEED_BODIES))
+def test_an_empty_body_maps_to_unknown_without_crashing(name: str) -> None:
+    mapper, _ = SEED_BODIES[name]
+    empty: dict[str, Any] = {"result": {}} if name == "baidu-qianfan" else {}
+    assert mapper(empty).phase is Phase.UNKNOWN
+
+
+@pytest.mark.parametrize("name", sorted(SEED_BODIES))
+def test_unknown_extra_fields_are_ignored(name: str) -> None:
+    mapper, body = SEED_BODIES[name]
+    body = copy.deepcopy(body) | {"brandNewField": {"nested": [1, 2, 3]}}
+    assert mapper(body).phase is not Phase.UNKNOWN or name == "alibaba-guardrail"
