@@ -34,7 +34,7 @@ class RetryPolicy:
     deadline: float = 90.0
 
     def wait_seconds(self, state: RetryCallState) -> float:
-        backoff = wait_exponential_jitter(initial=self.initial_backoff, max=self.max_backoff)(state)
+        backoff = wait_exponential_jitter(multiplier=self.initial_backoff, max=self.max_backoff)(state)
         outcome = state.outcome
         error = outcome.exception() if outcome is not None else None
         if isinstance(error, ProviderError) and error.retry_after is not None:
