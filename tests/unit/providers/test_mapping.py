@@ -296,6 +296,100 @@ def test_modelarts_unhealthy_edge_node_degrades_a_running_service() -> None:
     assert ("predict", "https://10.0.0.1:1234/") in [(e.type, e.url) for e in observation.endpoints]
 
 
+def test_modelarts_flavor_details_give_resources_when_there_is_no_custom_spec() -> None:
+    body = modelarts.default_body(f"{PROJECT}/{SERVICE}", "running")
+    config = body["config"][0]
+    config.pop("custom_spec")
+    config.update(
+        specification="modelarts.vm.gpu.t4",
+        specification_details={
+            "display_en": "GPU: 1*NVIDIA-T4(16GB) | CPU: 8 vCPUs 32GB",
+            "category": "GPU",
+            "cpu_info": {"cpu": 8, "arch": "x86"},
+            "memory_info": {"memory": 32, "unit": "GB"},
+            "gpu_info": {"gpu": 1, "brand": "NVIDIA", "version": "T4", "memory": 16, "unit": "GB"},
+        },
+    )
+    [service] = modelarts_of(body).services
+    assert service.resources is not None
+    assert service.resources.model_dump(exclude_none=True) == {
+        "cpu": "8",
+        "memory": "32Gi",
+        "gpu": "1",
+        "gpuMemory": "16Gi",
+    }
+    assert service.attributes["flavor"] == "GPU: 1*NVIDIA-T4(16GB) | CPU: 8 vCPUs 32GB"
+    assert (service.attributes["category"], service.attributes["gpuModel"], service.attributes["cpuArch"]) == (
+        "GPU", "NVIDIA T4", "x86",
+    )  # fmt: skip
+
+
+def test_modelarts_edge_nodes_under_a_config_are_read() -> None:
+    body = modelarts.default_body(f"{PROJECT}/{SERVICE}", "running") | {"infer_type": "edge"}
+    body["config"][0]["nodes"] = [
+        {
+            "id": "n1",
+            "name": "edge-1",
+            "instance_status": "running",
+            "state": "RUNNING",
+            "predict_url": "https://e1/",
+        },
+        {
+            "id": "n2",
+            "name": "edge-2",
+            "instance_status": "notReady",
+            "state": "RUNNING",
+            "message": "pulling",
+        },
+    ]
+    observation = modelarts_of(body)
+    assert observation.phase is Phase.DEGRADED
+    assert "edge-2: pulling" in (observation.message or "")
+    assert ("predict", "https://e1/") in [(e.type, e.url) for e in observation.endpoints]
+    assert observation.services[0].attributes["edgeNodes"] == "2"
+
+
+def test_modelarts_network_and_batch_fields_land_in_attributes() -> None:
+    body = modelarts.default_body(f"{PROJECT}/{SERVICE}", "running") | {
+        "vpc_id": "vpc-1",
+        "subnet_network_id": "subnet-1",
+        "security_group_id": "sg-1",
+        "load_balancer_policy": "ROUND_ROBIN",
+        "priority": 2,
+        "description": "demo service",
+    }
+    body["config"][0].update(
+        src_path="https://bucket.obs.example.com/in/", dest_path="https://bucket.obs.example.com/out/",
+        req_uri="/", mapping_type="file", start_time=1585809231902, finished_time=1585809358259,
+    )  # fmt: skip
+    observation = modelarts_of(body)
+    assert {k: observation.attributes[k] for k in ("vpcId", "subnetNetworkId", "securityGroupId")} == {
+        "vpcId": "vpc-1", "subnetNetworkId": "subnet-1", "securityGroupId": "sg-1",
+    }  # fmt: skip
+    assert (observation.attributes["loadBalancerPolicy"], observation.attributes["priority"]) == (
+        "ROUND_ROBIN",
+        "2",
+    )
+    assert observation.attributes["description"] == "demo service"
+    attributes = observation.services[0].attributes
+    assert (attributes["startedAt"], attributes["finishedAt"]) == (
+        "2020-04-02T06:33:51Z",
+        "2020-04-02T06:35:58Z",
+    )
+    assert (attributes["srcPath"], attributes["destPath"], attributes["mappingType"]) == (
+        "https://bucket.obs.example.com/in/", "https://bucket.obs.example.com/out/", "file",
+    )  # fmt: skip
+
+
+def test_modelarts_account_identifiers_and_additional_properties_are_not_kept() -> None:
+    body = modelarts.default_body(f"{PROJECT}/{SERVICE}", "running") | {
+        "owner": "owner-id-123", "additional_properties": {"k": "v-hidden"},
+    }  # fmt: skip
+    text = as_text(modelarts_of(body))
+    assert "owner-id-123" not in text
+    assert "v-hidden" not in text
+
+
 def test_modelarts_due_time_is_the_expiry() -> None:
     body = modelarts.default_body(f"{PROJECT}/{SERVICE}", "running") | {"due_time": 1586249085447}
     observation = modelarts_of(body)

@@ -1,7 +1,9 @@
 """ModelArts service details (v1) response, as documented; every field optional.
 
-`config[].envs` and `additional_properties` (which may hold DEW secrets) are deliberately not
-fields: they are dropped at this boundary.
+Dropped at this boundary, by not being fields: `config[].envs` and both `additional_properties`
+(environment variables and DEW secret names may hold credentials), `config[].mapping_rule` and
+`config[].affinity` (scheduling internals), `tenant`/`project`/`owner` (account identifiers the
+resource already names), and the edge nodes' host details (IPs, OS, labels).
 """
 
 from __future__ import annotations
@@ -22,6 +24,43 @@ class CustomSpec(_Body):
     ascend_a310: float | None = None
 
 
+class CpuInfo(_Body):
+    cpu: float | None = None
+    arch: str | None = None
+
+
+class MemoryInfo(_Body):
+    memory: float | None = None
+    unit: str | None = None  # "MB", "GB"
+
+
+class AcceleratorInfo(_Body):
+    gpu: float | None = None
+    npu: float | None = None
+    brand: str | None = None
+    version: str | None = None
+    memory: float | None = None
+    unit: str | None = None
+
+
+class SpecificationDetails(_Body):
+    display_en: str | None = None
+    category: str | None = None  # CPU, GPU, NPU
+    cpu_info: CpuInfo | None = None
+    memory_info: MemoryInfo | None = None
+    gpu_info: AcceleratorInfo | None = None
+    npu_info: AcceleratorInfo | None = None
+
+
+class EdgeNode(_Body):
+    id: str | None = None
+    name: str | None = None
+    instance_status: str | None = None
+    state: str | None = None
+    message: str | None = None
+    predict_url: str | None = None
+
+
 class ModelConfig(_Body):
     model_id: str | None = None
     model_name: str | None = None
@@ -35,15 +74,16 @@ class ModelConfig(_Body):
     support_debug: bool | None = None
     cluster_id: str | None = None
     pool_name: str | None = None
-
-
-class EdgeNode(_Body):
-    id: str | None = None
-    name: str | None = None
-    instance_status: str | None = None
-    state: str | None = None
-    message: str | None = None
-    predict_url: str | None = None
+    specification_details: SpecificationDetails | None = None
+    nodes: list[EdgeNode] | None = None
+    source_type: str | None = None
+    start_time: int | None = None  # batch services, epoch ms
+    finished_time: int | None = None
+    src_path: str | None = None
+    src_type: str | None = None
+    dest_path: str | None = None
+    req_uri: str | None = None
+    mapping_type: str | None = None
 
 
 class ServiceDetails(_Body):
@@ -70,6 +110,11 @@ class ServiceDetails(_Body):
     is_shared: bool | None = None
     shared_count: int | None = None
     workspace_id: str | None = None
+    vpc_id: str | None = None
+    subnet_network_id: str | None = None
+    security_group_id: str | None = None
+    load_balancer_policy: str | None = None
+    priority: int | None = None
     config: list[ModelConfig] | None = None
     nodes: list[EdgeNode] | None = None
     schedule: list[dict[str, Any]] | None = None
