@@ -198,6 +198,17 @@ def test_guardrail_seed_example_lands_in_the_status() -> None:
     assert observation.requestId == "G-1"
 
 
+@pytest.mark.parametrize(
+    ("io_type", "shown"), [(1, "(level 2, output)"), (2, "(level 2, both)"), (None, "(level 2)")]
+)
+def test_guardrail_category_direction(io_type: int | None, shown: str) -> None:
+    body = guardrail.default_body("1001/2", "ok")
+    body["HarmfulCategoryConfigInfoList"] = [
+        {"CategoryId": 9, "CategoryLabel": "x", "SecurityLevel": 2, "InputOutputType": io_type}
+    ]
+    assert guardrail_of(body).attributes["harmfulCategories"] == f"x{shown}"
+
+
 def test_guardrail_without_urls_is_not_ready() -> None:
     body = guardrail.default_body("1001/2", "ok")
     body.pop("ModelUrl")

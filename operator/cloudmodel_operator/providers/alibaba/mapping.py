@@ -194,8 +194,12 @@ def map_model_instance(body: ModelInstanceInfo) -> Observation:
             "harmfulCategories": _summary(
                 categories,
                 lambda c: (
-                    f"{c.CategoryLabel or c.CategoryId}(level {c.SecurityLevel}, "
-                    f"{INPUT_OUTPUT.get(c.InputOutputType or 0, c.InputOutputType)})"
+                    f"{c.CategoryLabel or c.CategoryId}(level {c.SecurityLevel}"
+                    + (
+                        f", {INPUT_OUTPUT.get(c.InputOutputType, c.InputOutputType)})"
+                        if c.InputOutputType is not None
+                        else ")"
+                    )
                 ),
             ),
             "promptAttacks": _summary(
