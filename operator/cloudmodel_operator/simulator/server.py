@@ -404,6 +404,14 @@ def run_in_thread(
     failure: list[BaseException] = []
     bound: list[int] = []
 
+    async def stop() -> None:
+        await runner.cleanup()
+        # Handlers still sleeping out an injected delay would otherwise die with the loop.
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
     async def start() -> None:
         await runner.setup()
         site = web.TCPSite(runner, host, port)
@@ -430,7 +438,7 @@ def run_in_thread(
         yield SimulatorHandle(simulator, f"http://{_url_host(host)}:{bound[0]}")
     finally:
         if not failure:
-            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
+            asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=10)
             loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
