@@ -10,10 +10,10 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml requirements/test.lock
+$(STAMP): pyproject.toml devtools/pyproject.toml requirements/test.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements/test.lock -e '.[test]'
+	$(BIN)/pip install --quiet -c requirements/test.lock -e '.[test]' -e ./devtools
 	touch $(STAMP)
 
 controlplane:
@@ -23,8 +23,8 @@ crd: setup
 	$(BIN)/python hack/gen_crd.py
 
 lint: setup
-	$(BIN)/ruff check operator tests hack
-	$(BIN)/ruff format --check operator tests hack
+	$(BIN)/ruff check operator devtools tests hack
+	$(BIN)/ruff format --check operator devtools tests hack
 	$(BIN)/mypy
 	$(BIN)/python hack/gen_crd.py --check || (echo "crds/ is out of date: run 'make crd'" >&2; exit 1)
 	$(BIN)/hadolint Dockerfile
@@ -36,7 +36,7 @@ unit: setup
 	$(BIN)/pytest tests/unit
 
 sandbox: setup controlplane
-	$(BIN)/cloudmodel sandbox
+	$(BIN)/cloudmodel-dev sandbox
 
 # Re-pin the runtime (container image) and test dependencies from a clean install.
 lock:
@@ -44,8 +44,8 @@ lock:
 	$(VENV)-lock/bin/pip install --quiet .
 	{ echo "# Runtime dependencies of the container image, pinned (pip freeze of a clean install of '.')."; \
 	  echo "# Regenerate: make lock"; $(VENV)-lock/bin/pip freeze --exclude cloudmodel-operator; } > requirements/runtime.lock
-	$(VENV)-lock/bin/pip install --quiet '.[test]'
-	$(VENV)-lock/bin/pip freeze --exclude cloudmodel-operator > requirements/test.lock
+	$(VENV)-lock/bin/pip install --quiet '.[test]' ./devtools
+	$(VENV)-lock/bin/pip freeze --exclude cloudmodel-operator --exclude cloudmodel-dev > requirements/test.lock
 	rm -rf $(VENV)-lock
 
 clean:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from kubernetes import client, config
 
-from cloudmodel_operator.devenv import controlplane
+from cloudmodel_dev import controlplane
 
 REPO = Path(__file__).resolve().parent.parent
 

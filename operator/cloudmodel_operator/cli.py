@@ -1,4 +1,7 @@
-"""`cloudmodel`: run the operator, the provider simulator, a one-off probe, or a local sandbox."""
+"""`cloudmodel`: run the operator, or probe one provider target from a workstation.
+
+The provider simulator and the local sandbox are development tools: `cloudmodel-dev`.
+"""
 
 from __future__ import annotations
 
@@ -76,13 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_endpoint_flags(run)
 
-    simulate = commands.add_parser("simulate", help="serve the four provider APIs on loopback (for tests)")
-    simulate.add_argument(
-        "--scenario", default=None, help="scenario YAML (default: the built-in sandbox one)"
-    )
-    simulate.add_argument("--host", default="127.0.0.1")
-    simulate.add_argument("--port", type=int, default=8787)
-
     probe = commands.add_parser("probe", help="fetch one provider target and print its status as YAML")
     probe.add_argument("--provider", required=True,
                        choices=["alibaba-hologres", "huawei-modelarts", "baidu-qianfan", "alibaba-guardrail"])  # fmt: skip
@@ -94,8 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("--credentials-file", required=True, help="YAML or JSON with the Secret's keys")
     _add_endpoint_flags(probe)
 
-    sandbox = commands.add_parser("sandbox", help="local control plane + simulator + operator + samples")
-    sandbox.add_argument("--scenario", default=None, help="simulator scenario YAML")
     return parser
 
 
@@ -109,18 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.allow_endpoint = tuple(args.allow_endpoint or _env_list("ALLOW_ENDPOINTS"))
     if args.command == "run":
         return _run(args)
-    if args.command == "simulate":
-        from cloudmodel_operator.simulator.server import main as simulate_main
-
-        return simulate_main(args.scenario, args.host, args.port)
     if args.command == "probe":
         from cloudmodel_operator.probe import main as probe_main
 
         return probe_main(args)
-    if args.command == "sandbox":
-        from cloudmodel_operator.devenv.sandbox import main as sandbox_main
-
-        return sandbox_main(args.scenario)
     parser.error(f"unknown command {args.command}")
     return 2
 

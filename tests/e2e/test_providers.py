@@ -25,12 +25,12 @@ from kubernetes import client
 from prometheus_client import start_http_server
 from prometheus_client.parser import text_string_to_metric_families
 
+from cloudmodel_dev.controlplane import free_port
+from cloudmodel_dev.simulator.bodies import SECRET_VALUES
+from cloudmodel_dev.simulator.scenario import load_scenario
+from cloudmodel_dev.simulator.server import SimulatorHandle, run_in_thread
 from cloudmodel_operator.api.spec import GROUP, PLURAL, VERSION
-from cloudmodel_operator.devenv.controlplane import free_port
 from cloudmodel_operator.settings import Settings
-from cloudmodel_operator.simulator.bodies import SECRET_VALUES
-from cloudmodel_operator.simulator.scenario import load_scenario
-from cloudmodel_operator.simulator.server import SimulatorHandle, run_in_thread
 from tests.conftest import Cluster
 from tests.e2e.kube_helpers import cms, condition, install_crd, secret, wait_for
 from tests.operator_runner import RunningOperator, operator_in_thread

@@ -1,4 +1,4 @@
-"""`cloudmodel sandbox` as a new user runs it: every sample shows its phase, Ctrl-C stops it all."""
+"""`cloudmodel-dev sandbox` as a new user runs it: every sample shows its phase, Ctrl-C stops it all."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cloudmodel_operator.devenv.controlplane import ensure_binaries
+from cloudmodel_dev.controlplane import ensure_binaries
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,7 @@ EXPECTED_PHASES = {
 def test_sandbox_shows_every_sample_and_stops_cleanly(tmp_path: Path) -> None:
     kubectl = ensure_binaries() / "kubectl"
     process = subprocess.Popen(
-        [sys.executable, "-m", "cloudmodel_operator", "sandbox"],
+        [sys.executable, "-m", "cloudmodel_dev", "sandbox"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

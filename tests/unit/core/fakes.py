@@ -118,10 +118,10 @@ class StubFetcher:
         return self.outcome
 
 
-async def wait_until(event: asyncio.Event, what: str, timeout: float = 5.0) -> None:
+async def wait_until(event: asyncio.Event, what: str, seconds: float = 5.0) -> None:
     """Await an event the code under test sets; fail with a message instead of hanging."""
     try:
-        await asyncio.wait_for(event.wait(), timeout)
+        async with asyncio.timeout(seconds):
+            await event.wait()
     except TimeoutError:
         raise AssertionError(f"timed out waiting for {what}") from None
-

@@ -85,7 +85,10 @@ def test_overrides_on_the_provider_domain(override: str, default: str) -> None:
         ("https://qianfan.baidubce.com", HOLOGRES),
         ("https://modelarts.cn-north-4.myhuaweicloud.com", "https://qianfan.baidubce.com"),
         # The .cn domain of the international Huawei region is not the .com one.
-        ("https://modelarts.cn-north-4.myhuaweicloud.com", "https://modelarts.ap-southeast-1.myhuaweicloud.cn"),
+        (
+            "https://modelarts.cn-north-4.myhuaweicloud.com",
+            "https://modelarts.ap-southeast-1.myhuaweicloud.cn",
+        ),
         # The provider domain as user info, query or fragment: the host is still the foreign one.
         ("https://hologram.cn-hangzhou.aliyuncs.com@collector.example.com", HOLOGRES),
         ("https://collector.example.com?.aliyuncs.com", HOLOGRES),

@@ -157,7 +157,9 @@ class FakeTime:
         self.now += seconds
 
 
-async def test_the_deadline_ends_retrying_before_the_attempts_run_out(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_deadline_ends_retrying_before_the_attempts_run_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     fake = FakeTime()
     monkeypatch.setattr(tenacity, "time", fake)
     calls = Calls(*(error(ErrorClass.TRANSIENT) for _ in range(100)))

@@ -65,7 +65,7 @@ class Harness:
 
 @pytest.fixture
 def harness() -> Iterator[Harness]:
-    yield Harness()
+    return Harness()
 
 
 async def test_a_new_resource_gets_a_running_worker(harness: Harness) -> None:

@@ -54,7 +54,9 @@ def fold(*steps: tuple[Outcome, Context]) -> list[CloudModelServiceStatus]:
     return history
 
 
-TRANSIENT = FetchFailed(Reason.PROVIDER_UNREACHABLE, "connect timeout", retrying=True, error_class="transient")
+TRANSIENT = FetchFailed(
+    Reason.PROVIDER_UNREACHABLE, "connect timeout", retrying=True, error_class="transient"
+)
 DENIED = FetchFailed(
     Reason.AUTHENTICATION_FAILED,
     "InvalidAccessKeyId.NotFound: Specified access key is not found.",
@@ -250,7 +252,8 @@ def test_conditions_stay_within_the_conventions(name: str) -> None:
             assert c.status in ("True", "False", "Unknown")
             # A reason is a one-word CamelCase token from the documented vocabulary.
             assert c.reason in ALL_REASONS
-            assert c.reason[0].isupper() and c.reason.isalnum()
+            assert c.reason[0].isupper()
+            assert c.reason.isalnum()
             assert c.message, f"{c.type} has no message"
         # kstatus: something that will not get better without a change is not also converging.
         assert not (cond(status, "Stalled").status == "True" == cond(status, "Reconciling").status)

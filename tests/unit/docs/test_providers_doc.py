@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from cloudmodel_dev.simulator.bodies import guardrail, hologres, modelarts, qianfan
 from cloudmodel_operator.providers.alibaba import mapping as alibaba
 from cloudmodel_operator.providers.baidu import mapping as baidu
 from cloudmodel_operator.providers.huawei import mapping as huawei
-from cloudmodel_operator.simulator.bodies import guardrail, hologres, modelarts, qianfan
 
 DOC = Path(__file__).parents[3] / "docs" / "providers.md"
 # Free-form maps whose keys are the user's, not the API's.

@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
+from cloudmodel_dev.simulator.bodies import guardrail, hologres, modelarts, qianfan
 from cloudmodel_operator.api.observation import Observation, Phase
 from cloudmodel_operator.providers import get_provider
 from cloudmodel_operator.providers.base import Credentials, ErrorClass, ProviderError, Target
 from cloudmodel_operator.providers.http import USER_AGENT, make_client
-from cloudmodel_operator.simulator.bodies import guardrail, hologres, modelarts, qianfan
 from tests.oracles import sdk
 
 ALIBABA = Credentials({"accessKeyId": "LTAIunit", "accessKeySecret": "alibaba-unit-secret"})

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from cloudmodel_dev.simulator.bodies import SECRET_VALUES, guardrail, hologres, modelarts, qianfan
 from cloudmodel_operator.api.observation import Observation, Phase
 from cloudmodel_operator.providers.alibaba.mapping import map_instance_model, map_model_instance
 from cloudmodel_operator.providers.alibaba.models import InstanceModel, ModelInstanceInfo
@@ -19,7 +20,6 @@ from cloudmodel_operator.providers.baidu.mapping import map_compute_unit
 from cloudmodel_operator.providers.baidu.models import DescribeComputeUnitResponse
 from cloudmodel_operator.providers.huawei.mapping import map_service
 from cloudmodel_operator.providers.huawei.models import ServiceDetails
-from cloudmodel_operator.simulator.bodies import SECRET_VALUES, guardrail, hologres, modelarts, qianfan
 
 PROJECT, SERVICE = "0c9d4a5e2b1f4c6d8e7f0a1b2c3d4e5f", "6f1c2b9e-3d4a-4b8c-9e7f-1a2b3c4d5e6f"
 

@@ -8,7 +8,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from cloudmodel_operator.simulator.server import SimulatorHandle
+from cloudmodel_dev.simulator.server import SimulatorHandle
 from tests.oracles import sdk
 
 ALIBABA = ("LTAIsandbox", "sandbox-alibaba-secret")

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cloudmodel_operator.simulator.scenario import Scenario, load_scenario
-from cloudmodel_operator.simulator.server import SimulatorHandle, run_in_thread
+from cloudmodel_dev.simulator.scenario import Scenario, load_scenario
+from cloudmodel_dev.simulator.server import SimulatorHandle, run_in_thread
 
 START = datetime(2026, 11, 20, 8, 0, 0, tzinfo=UTC)
 

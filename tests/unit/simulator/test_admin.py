@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from cloudmodel_operator.simulator.server import SimulatorHandle
+from cloudmodel_dev.simulator.server import SimulatorHandle
 from tests.unit.simulator import calls
 from tests.unit.simulator.conftest import START
 

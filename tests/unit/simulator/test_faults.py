@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from cloudmodel_operator.simulator.server import SimulatorHandle
+from cloudmodel_dev.simulator.server import SimulatorHandle
 from tests.unit.simulator import calls
 from tests.unit.simulator.conftest import START, FakeSleep
 
@@ -179,8 +179,8 @@ def test_auth_is_checked_before_faults(sim: SimulatorHandle) -> None:
 
 
 def test_scenario_faults_apply_from_the_start(clock: object, fake_sleep: FakeSleep) -> None:
-    from cloudmodel_operator.simulator.scenario import parse_scenario
-    from cloudmodel_operator.simulator.server import run_in_thread
+    from cloudmodel_dev.simulator.scenario import parse_scenario
+    from cloudmodel_dev.simulator.server import run_in_thread
 
     scenario = parse_scenario(
         {

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from cloudmodel_operator.simulator.bodies import SECRET_VALUES
-from cloudmodel_operator.simulator.server import SimulatorHandle
+from cloudmodel_dev.simulator.bodies import SECRET_VALUES
+from cloudmodel_dev.simulator.server import SimulatorHandle
 from tests.oracles import sdk
 from tests.unit.simulator import calls
 from tests.unit.simulator.conftest import START, FakeClock

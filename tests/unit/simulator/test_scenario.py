@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cloudmodel_operator.simulator.scenario import ScenarioError, load_scenario, parse_fault, parse_scenario
+from cloudmodel_dev.simulator.scenario import ScenarioError, load_scenario, parse_fault, parse_scenario
 
 SANDBOX_IDS = {
     ("alibaba-hologres", "hgpostcn-cn-sandbox-ready"),

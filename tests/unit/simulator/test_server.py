@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cloudmodel_operator import cli
-from cloudmodel_operator.simulator import server
-from cloudmodel_operator.simulator.bodies import SECRET_MARKER
-from cloudmodel_operator.simulator.scenario import parse_scenario
-from cloudmodel_operator.simulator.server import run_in_thread
+from cloudmodel_dev import cli
+from cloudmodel_dev.simulator import server
+from cloudmodel_dev.simulator.bodies import SECRET_MARKER
+from cloudmodel_dev.simulator.scenario import parse_scenario
+from cloudmodel_dev.simulator.server import run_in_thread
 from tests.unit.simulator import calls
 from tests.unit.simulator.conftest import START, FakeClock, FakeSleep
 
@@ -56,14 +56,14 @@ def test_port_in_use_is_reported() -> None:
 
 
 def test_request_log_has_one_line_per_request_and_no_secrets(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="cloudmodel_operator.simulator")
+    caplog.set_level(logging.INFO, logger="cloudmodel_dev.simulator")
     with run_in_thread(None, clock=FakeClock(), sleep=FakeSleep()) as sim:
         token = calls.iam_token(sim).headers["X-Subject-Token"]
         calls.modelarts_with_token(sim, calls.PROJECT, calls.SERVICE_RUNNING, token)
         calls.hologres(sim, "hgpostcn-cn-sandbox-ready", START)
         calls.guardrail(sim, 1001, 2, START, key=("LTAIsandbox", "wrong"))
         httpx.get(f"{sim.url}/_admin/targets")
-    lines = [r.getMessage() for r in caplog.records if r.name == "cloudmodel_operator.simulator.server"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "cloudmodel_dev.simulator.server"]
     assert len(lines) == 4
     assert "-> 200 ok [alibaba-hologres hgpostcn-cn-sandbox-ready] by LTAIsandbox" in lines[2]
     assert "auth-rejected" in lines[3]

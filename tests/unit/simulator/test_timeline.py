@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cloudmodel_operator.simulator.scenario import TimelineStep
-from cloudmodel_operator.simulator.server import SimulatorHandle
+from cloudmodel_dev.simulator.scenario import TimelineStep
+from cloudmodel_dev.simulator.server import SimulatorHandle
 from tests.unit.simulator import calls
 from tests.unit.simulator.conftest import FakeClock
 

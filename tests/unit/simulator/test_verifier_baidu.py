@@ -8,8 +8,8 @@ from urllib.parse import quote
 
 import pytest
 
+from cloudmodel_dev.simulator.verifiers import AuthRejected, KeyPair, baidu
 from cloudmodel_operator.providers.signing import RequestParts
-from cloudmodel_operator.simulator.verifiers import AuthRejected, KeyPair, baidu
 from tests.oracles import sdk, strategies
 
 NOW = datetime(2026, 11, 20, 8, 0, 0, tzinfo=UTC)

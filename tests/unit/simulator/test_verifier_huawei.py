@@ -8,9 +8,9 @@ from urllib.parse import quote
 
 import pytest
 
+from cloudmodel_dev.simulator.verifiers import AuthRejected, KeyPair, huawei
+from cloudmodel_dev.simulator.verifiers.huawei import IssuedToken
 from cloudmodel_operator.providers.signing import RequestParts
-from cloudmodel_operator.simulator.verifiers import AuthRejected, KeyPair, huawei
-from cloudmodel_operator.simulator.verifiers.huawei import IssuedToken
 from tests.oracles import sdk, strategies
 
 NOW = datetime(2026, 11, 20, 8, 0, 0, tzinfo=UTC)

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
+from cloudmodel_dev.simulator.verifiers import AuthRejected, KeyPair
 from cloudmodel_operator.providers.signing import RequestParts
-from cloudmodel_operator.simulator.verifiers import AuthRejected, KeyPair
 
 ALGORITHM = "ACS3-HMAC-SHA256"
 MAX_SKEW = timedelta(minutes=15)

@@ -14,7 +14,7 @@ and an admin API under /_admin/ (see `admin.py`). Target ids containing '/' go i
     curl -X POST http://127.0.0.1:8787/_admin/targets/huawei-modelarts/PROJECT/SERVICE/faults \\
         -d '{"kind":"throttle","count":2,"retryAfter":1}'
 
-Tests use `run_in_thread(scenario)`; `cloudmodel simulate` runs `main()` in the foreground.
+Tests use `run_in_thread(scenario)`; `cloudmodel-dev simulate` runs `main()` in the foreground.
 """
 
 from __future__ import annotations
@@ -32,13 +32,11 @@ from typing import Any
 
 from aiohttp import web
 
-from cloudmodel_operator import logsetup
-from cloudmodel_operator.providers.signing import RequestParts
-from cloudmodel_operator.simulator import admin
-from cloudmodel_operator.simulator.apis import APIS, ProviderApi, Reply
-from cloudmodel_operator.simulator.auth import Authenticator, IamError
-from cloudmodel_operator.simulator.bodies import guardrail
-from cloudmodel_operator.simulator.scenario import (
+from cloudmodel_dev.simulator import admin
+from cloudmodel_dev.simulator.apis import APIS, ProviderApi, Reply
+from cloudmodel_dev.simulator.auth import Authenticator, IamError
+from cloudmodel_dev.simulator.bodies import guardrail
+from cloudmodel_dev.simulator.scenario import (
     Fault,
     Scenario,
     ScenarioError,
@@ -46,8 +44,10 @@ from cloudmodel_operator.simulator.scenario import (
     load_scenario,
     parse_fault,
 )
-from cloudmodel_operator.simulator.state import Store
-from cloudmodel_operator.simulator.verifiers import AuthRejected
+from cloudmodel_dev.simulator.state import Store
+from cloudmodel_dev.simulator.verifiers import AuthRejected
+from cloudmodel_operator import logsetup
+from cloudmodel_operator.providers.signing import RequestParts
 
 log = logging.getLogger(__name__)
 

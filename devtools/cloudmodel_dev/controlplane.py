@@ -1,6 +1,6 @@
 """A real, local Kubernetes control plane (etcd + kube-apiserver) on loopback.
 
-Used by the test suite and by `cloudmodel sandbox`. The binaries are built from the Go module
+Used by the test suite and by `cloudmodel-dev sandbox`. The binaries are built from the Go module
 proxy by `tests/controlplane/build.sh` and cached per version; nothing is downloaded at run time.
 There is no controller-manager or scheduler: no garbage collection, no default ServiceAccounts,
 no pods. That is all an operator that only reads and writes custom resources needs.

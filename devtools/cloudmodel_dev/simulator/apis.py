@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from cloudmodel_operator.simulator.bodies import guardrail, hologres, modelarts, qianfan
-from cloudmodel_operator.simulator.scenario import Fault
+from cloudmodel_dev.simulator.bodies import guardrail, hologres, modelarts, qianfan
+from cloudmodel_dev.simulator.scenario import Fault
 
 Cloud = Literal["alibaba", "huawei", "baidu"]
 JSON_TYPE = "application/json;charset=utf-8"

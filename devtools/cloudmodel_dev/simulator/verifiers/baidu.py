@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, unquote
 
+from cloudmodel_dev.simulator.verifiers import AuthRejected, KeyPair
 from cloudmodel_operator.providers.signing import RequestParts
-from cloudmodel_operator.simulator.verifiers import AuthRejected, KeyPair
 
 VERSION = "bce-auth-v1"
 FUTURE_SKEW = timedelta(minutes=15)

@@ -209,7 +209,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     """Read a scenario YAML file; None means the built-in sandbox scenario."""
     if path is None:
         text = (
-            resources.files("cloudmodel_operator.simulator")
+            resources.files("cloudmodel_dev.simulator")
             .joinpath("scenarios/sandbox.yaml")
             .read_text(encoding="utf-8")
         )

@@ -21,11 +21,11 @@ from urllib.parse import unquote
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
-from cloudmodel_operator.simulator.scenario import ScenarioError, TimelineStep, format_validation_error
-from cloudmodel_operator.simulator.state import UnknownTarget, validate_target_id
+from cloudmodel_dev.simulator.scenario import ScenarioError, TimelineStep, format_validation_error
+from cloudmodel_dev.simulator.state import UnknownTarget, validate_target_id
 
 if TYPE_CHECKING:
-    from cloudmodel_operator.simulator.server import Simulator
+    from cloudmodel_dev.simulator.server import Simulator
 
 _TIMELINE = TypeAdapter(list[TimelineStep])
 _TARGET = "/_admin/targets/{provider}/{target_id:.+}"

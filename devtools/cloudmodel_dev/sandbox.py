@@ -1,4 +1,4 @@
-"""`cloudmodel sandbox`: the local control plane, the provider simulator, the operator and samples.
+"""`cloudmodel-dev sandbox`: the local control plane, the provider simulator, the operator and samples.
 
 Everything runs on loopback and stops on Ctrl-C. State lives under `.sandbox/` in the working
 tree (recreated on every start) so the printed KUBECONFIG path stays the same between runs.
@@ -13,8 +13,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from cloudmodel_dev import controlplane
 from cloudmodel_operator import logsetup
-from cloudmodel_operator.devenv import controlplane
 from cloudmodel_operator.settings import Settings
 
 logger = logging.getLogger("cloudmodel.sandbox")
@@ -67,9 +67,9 @@ def _banner(kubeconfig: Path, simulator_url: str, metrics_port: int) -> str:
 
 
 def main(scenario: str | None) -> int:
+    from cloudmodel_dev.simulator.scenario import load_scenario
+    from cloudmodel_dev.simulator.server import run_in_thread
     from cloudmodel_operator.app import run
-    from cloudmodel_operator.simulator.scenario import load_scenario
-    from cloudmodel_operator.simulator.server import run_in_thread
 
     logsetup.configure(logging.INFO)
     root = controlplane.repo_root()
@@ -96,7 +96,7 @@ def main(scenario: str | None) -> int:
                 )
             )
     except controlplane.ControlPlaneError as exc:
-        print(f"cloudmodel sandbox: {exc}", file=sys.stderr)
+        print(f"cloudmodel-dev sandbox: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

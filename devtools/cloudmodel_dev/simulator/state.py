@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cloudmodel_operator.simulator.apis import APIS
-from cloudmodel_operator.simulator.scenario import (
+from cloudmodel_dev.simulator.apis import APIS
+from cloudmodel_dev.simulator.scenario import (
     PROVIDERS,
     Fault,
     ScenarioError,

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cloudmodel_dev.simulator.scenario import Scenario
+from cloudmodel_dev.simulator.verifiers import AuthRejected, KeyPair, alibaba, baidu, huawei
+from cloudmodel_dev.simulator.verifiers.huawei import IssuedToken
 from cloudmodel_operator.providers.signing import RequestParts
-from cloudmodel_operator.simulator.scenario import Scenario
-from cloudmodel_operator.simulator.verifiers import AuthRejected, KeyPair, alibaba, baidu, huawei
-from cloudmodel_operator.simulator.verifiers.huawei import IssuedToken
 
 # Huawei APIG locks an AK for 5 minutes after 5 consecutive signature failures.
 LOCKOUT_FAILURES = 5

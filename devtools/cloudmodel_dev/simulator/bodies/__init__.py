@@ -7,7 +7,7 @@ gets a fresh one (in the body and the provider's request-id header) unless an ov
 
 from __future__ import annotations
 
-from cloudmodel_operator.simulator.bodies import guardrail, hologres, modelarts, qianfan
+from cloudmodel_dev.simulator.bodies import guardrail, hologres, modelarts, qianfan
 
 HOLOGRES_API_KEY = hologres.API_KEY
 GUARDRAIL_MODEL_TOKEN = guardrail.MODEL_TOKEN
