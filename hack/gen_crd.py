@@ -227,19 +227,29 @@ def status_schema() -> dict[str, Any]:
 
 
 def printer_columns() -> list[dict[str, Any]]:
+    """Columns for the person looking at a failing resource: the default view fits 120 columns
+    and shows what is wrong (READY and REASON) without -o wide."""
+    ready = '.status.conditions[?(@.type=="Ready")]'
     return [
         {"name": "Provider", "type": "string", "jsonPath": ".spec.provider"},
-        {"name": "Target", "type": "string", "jsonPath": ".status.target"},
         {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
-        {"name": "Ready", "type": "string", "jsonPath": ".status.summary.replicas", "description": "ready/desired"},
-        {"name": "GPU", "type": "string", "jsonPath": ".status.summary.gpu", "description": "used/total cards"},
+        {"name": "Ready", "type": "string", "jsonPath": f"{ready}.status", "description": "the Ready condition"},
+        {"name": "Reason", "type": "string", "jsonPath": ".status.summary.reason",
+         "description": "a stalled or failing sync's reason, else Ready's"},
+        {"name": "Replicas", "type": "string", "jsonPath": ".status.summary.replicas", "description": "ready/desired"},
         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
-        {"name": "Region", "type": "string", "jsonPath": ".spec.region", "priority": 1},
-        {"name": "CU", "type": "string", "jsonPath": ".status.summary.computeUnits", "priority": 1},
-        {"name": "Synced", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Synced\")].status",
+        {"name": "Synced", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Synced")].status',
          "priority": 1},
+        {"name": "Services", "type": "string", "jsonPath": ".status.summary.services", "priority": 1,
+         "description": "ready/total model services"},
+        {"name": "GPU", "type": "string", "jsonPath": ".status.summary.gpu", "priority": 1,
+         "description": "used/total cards"},
+        {"name": "CU", "type": "string", "jsonPath": ".status.summary.computeUnits", "priority": 1,
+         "description": "used/total compute units"},
+        {"name": "Target", "type": "string", "jsonPath": ".status.target", "priority": 1},
+        {"name": "Region", "type": "string", "jsonPath": ".spec.region", "priority": 1},
         {"name": "Last-Sync", "type": "date", "jsonPath": ".status.lastSyncTime", "priority": 1},
-        {"name": "Message", "type": "string", "jsonPath": ".status.message", "priority": 1},
+        {"name": "Message", "type": "string", "jsonPath": f"{ready}.message", "priority": 1},
     ]  # fmt: skip
 
 

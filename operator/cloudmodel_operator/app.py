@@ -1,139 +1,228 @@
-"""The running operator: Kopf watches, our scheduler polls, metrics are served.
+"""The running operator: informers, the engine, leases, credentials, health and metrics, wired once.
 
-Only `@kopf.on.event` handlers are used. They need no finalizer and make Kopf store no progress
-or diff-base annotations, so the operator never writes to a resource except its status, and a
-resource can always be deleted, even while the operator is down.
+    informer (list+watch CloudModelServices) -> engine (records, delay queue, workers)
+        -> reconciler (credentials, provider budget, fetch, build, diff, write) -> events, metrics
+    shard manager (Leases) -> which shards the engine owns
+
+The operator writes nothing but status subresources, Events and its own Leases: no finalizers,
+no annotations, so a resource can always be deleted, even while the operator is down.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
-from dataclasses import dataclass, field
-from typing import Any
+import signal
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
-import kopf
 from prometheus_client import start_http_server
 
-from cloudmodel_operator.api.spec import GROUP, PLURAL, VERSION
-from cloudmodel_operator.kube.client import connection_info, load_api_client
+from cloudmodel_operator import __version__, health
+from cloudmodel_operator.engine.endpoints import EndpointPolicy
+from cloudmodel_operator.engine.engine import Engine
+from cloudmodel_operator.engine.fetcher import Fetcher, FetchHooks
+from cloudmodel_operator.engine.reconcile import Reconciler
+from cloudmodel_operator.engine.retry import RetryPolicy
+from cloudmodel_operator.ha.shards import ShardManager
+from cloudmodel_operator.kube import config, paths
+from cloudmodel_operator.kube.client import KubeClient
+from cloudmodel_operator.kube.credentials import (
+    CredentialStore,
+    SecretHealth,
+    SecretKey,
+    SecretMetadataHandler,
+)
 from cloudmodel_operator.kube.events import EventRecorder
-from cloudmodel_operator.kube.resources import KubeResources
+from cloudmodel_operator.kube.informer import Informer
+from cloudmodel_operator.kube.status import StatusWriter
 from cloudmodel_operator.metrics import Metrics
 from cloudmodel_operator.providers.http import make_client
-from cloudmodel_operator.reconciler.endpoints import EndpointPolicy
-from cloudmodel_operator.reconciler.fetcher import Fetcher, FetchHooks
-from cloudmodel_operator.reconciler.ratelimit import RateLimiter
-from cloudmodel_operator.reconciler.retry import RetryPolicy
-from cloudmodel_operator.reconciler.scheduler import Scheduler
-from cloudmodel_operator.reconciler.worker import Worker
 from cloudmodel_operator.redact import install_log_redaction
 from cloudmodel_operator.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+DRAIN_GRACE = 8.0  # seconds for passes in flight to finish on SIGTERM (the pod has 30 by default)
+
+
+def default_identity() -> str:
+    return os.environ.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}"
+
 
 @dataclass
-class Runtime:
+class Operator:
     """Everything that lives for the operator's lifetime, created inside its event loop."""
 
     settings: Settings
-    metrics: Metrics
-    scheduler: Scheduler
-    fetcher: Fetcher
-    secret_versions: dict[tuple[str, str], str] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
+    identity: str = field(default_factory=default_identity)
+    engine: Engine = field(init=False)
+    shards: ShardManager | None = field(init=False, default=None)
+    informers: list[Informer] = field(init=False, default_factory=list)
 
+    def ready(self) -> bool:
+        return bool(self.informers) and all(informer.synced.is_set() for informer in self.informers)
 
-class Listener:
-    def __init__(self, metrics: Metrics) -> None:
-        self.metrics = metrics
-
-    def status_changed(self, body: dict[str, Any], status: Any) -> None:
-        self.metrics.status_changed(body, status)
-
-    def resource_gone(self, namespace: str, name: str) -> None:
-        self.metrics.resource_gone(namespace, name)
-
-    def poll_lateness(self, seconds: float) -> None:
-        self.metrics.poll_late(seconds)
-
-
-def build_registry(config: Settings, metrics: Metrics) -> kopf.OperatorRegistry:
-    registry = kopf.OperatorRegistry()
-    state: dict[str, Runtime] = {}
-
-    @kopf.on.login(registry=registry)
-    def login(**_: Any) -> kopf.ConnectionInfo:
-        return connection_info(config.kubeconfig)
-
-    @kopf.on.startup(registry=registry)
-    async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
+    async def run(self, stop: asyncio.Event, started: Callable[[], None] = lambda: None) -> None:
+        settings = self.settings
         install_log_redaction()
-        # Kopf's own events would repeat ours; keep only its warnings and errors.
-        settings.posting.level = logging.WARNING
-        settings.watching.server_timeout = 300
-        settings.watching.client_timeout = 330
-        settings.networking.request_timeout = 60
-        state["runtime"] = _make_runtime(config, metrics)
+        kube_config = config.load(settings.kubeconfig)
+        client = KubeClient(
+            kube_config,
+            qps=settings.kube_qps,
+            burst=settings.kube_burst,
+            max_connections=settings.workers + 8,
+            user_agent=f"cloudmodel-operator/{__version__} ({self.identity})",
+            on_request=self.metrics.kube_request,
+        )
+        providers_http = make_client()
+        self.engine = engine = Engine(settings, self.metrics)
+        credentials = CredentialStore(
+            client,
+            ttl=settings.credentials_ttl.total_seconds(),
+            recheck=settings.credentials_recheck.total_seconds(),
+            on_changed=engine.secret_changed,
+            on_health=self._credentials_health,
+        )
+        fetcher = Fetcher(
+            client=providers_http,
+            policy=EndpointPolicy(settings.allow_endpoints),
+            rate=settings.rate_limit,
+            burst=settings.rate_burst,
+            retry=RetryPolicy(attempts=settings.retry_attempts),
+            hooks=FetchHooks(on_request=self.metrics.request),
+        )
+        if settings.standalone:
+            authority: Callable[[int], float] = lambda shard: float("inf")  # noqa: E731
+        else:
+            namespace = (
+                settings.lease_namespace
+                or os.environ.get("POD_NAMESPACE")
+                or kube_config.namespace
+                or "default"
+            )
+            self.shards = ShardManager(
+                client,
+                namespace=namespace,
+                lease_name=settings.lease_name,
+                identity=self.identity,
+                shards=settings.shards,
+                lease_duration=settings.lease_duration.total_seconds(),
+                renew_deadline=settings.renew_deadline.total_seconds(),
+                retry_period=settings.retry_period.total_seconds(),
+                own=self._own,
+                ready=self._synced,
+            )
+            authority = self.shards.authority
+        engine.reconciler = Reconciler(
+            settings=_write_timeout_within_leases(settings),
+            fetcher=fetcher,
+            credentials=credentials,
+            writer=StatusWriter(client),
+            events=EventRecorder(client, self.identity),
+            metrics=self.metrics,
+            authority=authority,
+            demand=engine.demand,
+        )
+        scopes: list[str | None] = list(settings.namespaces) or [None]
+        self.informers = [
+            Informer(
+                client,
+                paths.cms_collection(scope),
+                engine,
+                scope=scope,
+                what=f"CloudModelServices in {scope or 'all namespaces'}",
+            )
+            for scope in scopes
+        ]
+        secret_informers = []
+        if settings.watch_secret_metadata:
+            handler = SecretMetadataHandler(credentials, lambda ns, name: (ns, name) in engine.by_secret)
+            secret_informers = [
+                Informer(
+                    client,
+                    paths.secrets(scope),
+                    handler,
+                    scope=scope,
+                    metadata_only=True,
+                    what=f"Secret metadata in {scope or 'all namespaces'}",
+                )
+                for scope in scopes
+            ]
+        tasks = [
+            asyncio.create_task(i.run(), name=f"informer:{i.what}") for i in self.informers + secret_informers
+        ]
+        tasks.append(asyncio.create_task(engine.run(), name="engine"))
+        tasks.append(asyncio.create_task(credentials.run_rechecks(), name="credentials-recheck"))
+        tasks.append(asyncio.create_task(self._forget_unused_secrets(credentials), name="credentials-gc"))
+        if self.shards is not None:
+            tasks.append(asyncio.create_task(self.shards.run(), name="leases"))
+        else:
+            tasks.append(asyncio.create_task(self._own_everything_when_synced(), name="standalone"))
+        health_server = (
+            health.serve(settings.health_port, self.ready)
+            if settings.health_port
+            else contextlib.nullcontext()
+        )
+        try:
+            async with health_server:
+                started()
+                stopped = asyncio.create_task(stop.wait())
+                await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+                for task in tasks:
+                    if task.done() and not task.cancelled() and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
+                stopped.cancel()
+                logger.info("stopping: finishing passes in flight, then releasing leases")
+                await engine.drain(DRAIN_GRACE)
+                if self.shards is not None:
+                    await self.shards.release_all()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await providers_http.aclose()
+            await client.aclose()
+            logger.info("stopped")
 
-    @kopf.on.cleanup(registry=registry)
-    async def cleanup(**_: Any) -> None:
-        runtime = state.pop("runtime", None)
-        if runtime is not None:
-            await runtime.scheduler.shutdown()
-            await runtime.fetcher.client.aclose()
+    async def _synced(self) -> None:
+        await asyncio.gather(*(informer.synced.wait() for informer in self.informers))
 
-    @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
-    async def resource_event(*, event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
-        runtime = state["runtime"]
-        runtime.scheduler.observe(event.get("type"), _plain(body))
-        runtime.metrics.watched.set(len(runtime.scheduler.workers))
+    async def _own_everything_when_synced(self) -> None:
+        await self._synced()
+        self._own(set(range(self.settings.shards)))
+        await asyncio.Event().wait()  # lives as long as the others: it owns everything until the end
 
-    @kopf.on.event("v1", "secrets", registry=registry)
-    async def secret_event(*, event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
-        runtime = state["runtime"]
-        meta = body.get("metadata", {})
-        key = (str(meta.get("namespace", "")), str(meta.get("name", "")))
-        version = str(meta.get("resourceVersion", ""))
-        previous = runtime.secret_versions.get(key)
-        runtime.secret_versions[key] = version
-        # The initial listing (type None) only records versions; a Secret created, changed or
-        # deleted afterwards wakes the resources that reference it.
-        created_or_deleted = event.get("type") in ("ADDED", "DELETED")
-        if created_or_deleted or (previous is not None and previous != version):
-            runtime.scheduler.secret_changed(*key)
+    def _own(self, shards: set[int]) -> None:
+        self.engine.own(shards)
+        self.metrics.shards_owned(self.settings.shards, shards)
 
-    @kopf.on.probe(id="workers", registry=registry)
-    def workers(**_: Any) -> int:
-        runtime = state.get("runtime")
-        return len(runtime.scheduler.workers) if runtime else 0
+    def _credentials_health(self, key: SecretKey, state: SecretHealth) -> None:
+        self.metrics.credentials_health(
+            key[0],
+            key[1],
+            state.valid,
+            state.error_class,
+            state.since.timestamp() if state.since else None,
+            state.expires_at.timestamp() if state.expires_at else None,
+        )
 
-    return registry
+    async def _forget_unused_secrets(self, credentials: CredentialStore) -> None:
+        while True:
+            await asyncio.sleep(60.0)  # housekeeping period
+            credentials.forget_unused(set(self.engine.by_secret))
 
 
-def _plain(body: kopf.Body) -> dict[str, Any]:
-    return {key: body[key] for key in body}
-
-
-def _make_runtime(settings: Settings, metrics: Metrics) -> Runtime:
-    api = load_api_client(settings.kubeconfig)
-    store = KubeResources(api)
-    events = EventRecorder(api)
-    fetcher = Fetcher(
-        client=make_client(),
-        policy=EndpointPolicy(settings.allow_endpoints),
-        limiter=RateLimiter(settings.rate_limit, settings.rate_burst),
-        retry=RetryPolicy(attempts=settings.retry_attempts),
-        hooks=FetchHooks(on_request=metrics.request, on_rate_limit_wait=metrics.rate_limited),
-    )
-    listener = Listener(metrics)
-
-    def make_worker(namespace: str, name: str, body: dict[str, Any]) -> Worker:
-        return Worker(namespace, name, body, fetcher, store, events, settings, listener=listener)
-
-    scheduler = Scheduler(make_worker, on_forget=listener.resource_gone)
-    return Runtime(settings=settings, metrics=metrics, scheduler=scheduler, fetcher=fetcher)
+def _write_timeout_within_leases(settings: Settings) -> Settings:
+    """With leases, a write must be able to finish well inside the renew deadline."""
+    if settings.standalone:
+        return settings
+    limit = settings.renew_deadline / 2
+    return replace(settings, write_timeout=min(settings.write_timeout, limit))
 
 
 def run(settings: Settings) -> None:
@@ -141,18 +230,12 @@ def run(settings: Settings) -> None:
     metrics = Metrics()
     if settings.metrics_port:
         start_http_server(settings.metrics_port, registry=metrics.registry)
-    registry = build_registry(settings, metrics)
-    if settings.kubeconfig:
-        os.environ["KUBECONFIG"] = settings.kubeconfig  # Kopf's login reads it too
-    asyncio.run(
-        kopf.operator(
-            registry=registry,
-            standalone=settings.standalone,
-            peering_name=settings.peering,
-            clusterwide=not settings.namespaces,
-            namespaces=settings.namespaces,
-            liveness_endpoint=f"http://0.0.0.0:{settings.health_port}/healthz"
-            if settings.health_port
-            else None,
-        )
-    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await Operator(settings, metrics).run(stop)
+
+    asyncio.run(main())

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from cloudmodel_operator import __version__, logsetup
 from cloudmodel_operator.api.spec import parse_duration
@@ -41,6 +42,50 @@ def _add_endpoint_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _optional(text: str) -> str | None:
+    return text or None
+
+
+# Flags of `cloudmodel run` that map one to one onto `Settings` fields: (flag, type, default, help).
+RUN_FLAGS: list[tuple[str, Callable[[str], Any], str, str]] = [
+    ("heartbeat", _duration, "5m", "refresh status.lastSyncTime at most this often when nothing changed"),
+    (
+        "stale-after-polls",
+        int,
+        "3",
+        "turn Ready Unknown after this many poll intervals without a successful fetch",
+    ),
+    ("terminal-recheck", _duration, "10m", "after auth/not-found errors, check again this often"),
+    ("rate-limit", float, "5", "provider requests per second per account and endpoint"),
+    ("rate-burst", int, "10", "provider token bucket burst"),
+    ("workers", int, "32", "passes worked on at once"),
+    (
+        "fetch-timeout",
+        _duration,
+        "30s",
+        "deadline of one fetch, retries included (at most half the poll interval)",
+    ),
+    ("kube-qps", float, "20", "Kubernetes API requests per second (client-side budget)"),
+    ("kube-burst", int, "30", "Kubernetes API burst"),
+    ("credentials-ttl", _duration, "5m", "re-read a working credentials Secret this often"),
+    ("credentials-recheck", _duration, "30s", "re-read a missing or failing credentials Secret this often"),
+    ("shards", int, "1", "split resources into this many shards, each owned through its own Lease"),
+    ("lease-name", str, "cloudmodel-operator", "name of the Lease (prefix of the shard Leases)"),
+    (
+        "lease-namespace",
+        _optional,
+        "",
+        "namespace of the Leases (default: $POD_NAMESPACE, the kubeconfig's, or default)",
+    ),
+    ("identity", _optional, "", "this replica's name in the Leases (default: $POD_NAME, else host and pid)"),
+    ("lease-duration", _duration, "15s", "how long a Lease holds without renewal"),
+    ("renew-deadline", _duration, "10s", "the holder stops working when it could not renew for this long"),
+    ("retry-period", _duration, "2s", "how often Leases are renewed or tried"),
+    ("metrics-port", int, "8080", "Prometheus /metrics port, 0 to disable"),
+    ("health-port", int, "8081", "/healthz and /readyz port, 0 to disable"),
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cloudmodel",
@@ -49,28 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run the operator (wraps Kopf)")
+    run = commands.add_parser("run", help="run the operator")
     run.add_argument("--namespace", "-n", action="append", default=None,
                      help="watch only this namespace (repeatable; env CLOUDMODEL_NAMESPACES); default: all")  # fmt: skip
     run.add_argument("--standalone", action="store_true", default=_env("STANDALONE") == "true",
-                     help="no peering: for a single replica (env CLOUDMODEL_STANDALONE=true)")  # fmt: skip
-    run.add_argument("--peering", default=_env("PEERING"),
-                     help="Kopf peering object name for active/standby replicas (env CLOUDMODEL_PEERING)")  # fmt: skip
-    run.add_argument("--heartbeat", type=_duration, default=_duration(_env("HEARTBEAT", "5m") or "5m"),
-                     help="refresh status.lastSyncTime at most this often when nothing changed (default 5m)")  # fmt: skip
-    run.add_argument("--stale-after-polls", type=int, default=int(_env("STALE_AFTER_POLLS", "3") or 3),
-                     help="turn Ready Unknown after this many poll intervals without a successful fetch")  # fmt: skip
-    run.add_argument("--terminal-recheck", type=_duration,
-                     default=_duration(_env("TERMINAL_RECHECK", "10m") or "10m"),
-                     help="after auth/not-found errors, check again this often (default 10m)")  # fmt: skip
-    run.add_argument("--rate-limit", type=float, default=float(_env("RATE_LIMIT", "5") or 5),
-                     help="provider requests per second per account and endpoint (default 5)")  # fmt: skip
-    run.add_argument("--rate-burst", type=int, default=int(_env("RATE_BURST", "10") or 10),
-                     help="token bucket burst (default 10)")  # fmt: skip
-    run.add_argument("--metrics-port", type=int, default=int(_env("METRICS_PORT", "8080") or 8080),
-                     help="Prometheus /metrics port, 0 to disable (default 8080)")  # fmt: skip
-    run.add_argument("--health-port", type=int, default=int(_env("HEALTH_PORT", "8081") or 8081),
-                     help="liveness /healthz port, 0 to disable (default 8081)")  # fmt: skip
+                     help="no leader election: a single replica that owns everything (env CLOUDMODEL_STANDALONE=true)")  # fmt: skip
+    for flag, kind, default, text in RUN_FLAGS:
+        env = flag.upper().replace("-", "_")
+        run.add_argument(f"--{flag}", type=kind, default=kind(_env(env, default) or default),
+                         help=f"{text} (default {default}; env CLOUDMODEL_{env})")  # fmt: skip
+    run.add_argument("--watch-secret-metadata", action="store_true", default=_env("WATCH_SECRET_METADATA") == "true",
+                     help="watch Secret metadata (never data) to pick up a fixed Secret at once; needs list/watch on "
+                          "secrets (env CLOUDMODEL_WATCH_SECRET_METADATA=true)")  # fmt: skip
     run.add_argument(
         "--kubeconfig", default=None, help="kubeconfig file (default: in-cluster or $KUBECONFIG)"
     )
@@ -116,20 +151,19 @@ def _run(args: argparse.Namespace) -> int:
     from cloudmodel_operator.settings import Settings
 
     logsetup.configure(args.log_level.upper())
+    values = {flag.replace("-", "_"): getattr(args, flag.replace("-", "_")) for flag, _, _, _ in RUN_FLAGS}
     settings = Settings(
         namespaces=tuple(args.namespace or _env_list("NAMESPACES")),
         standalone=args.standalone,
-        peering=args.peering,
-        heartbeat=args.heartbeat,
-        stale_after_polls=args.stale_after_polls,
-        terminal_recheck=args.terminal_recheck,
-        rate_limit=args.rate_limit,
-        rate_burst=args.rate_burst,
-        metrics_port=args.metrics_port,
-        health_port=args.health_port,
+        watch_secret_metadata=args.watch_secret_metadata,
         allow_endpoints=args.allow_endpoint,
         kubeconfig=args.kubeconfig,
         log_level=args.log_level,
+        **values,
     )
+    if settings.shards < 1 or settings.workers < 1:
+        raise SystemExit("cloudmodel run: --shards and --workers must be at least 1")
+    if not settings.standalone and settings.renew_deadline >= settings.lease_duration:
+        raise SystemExit("cloudmodel run: --renew-deadline must be shorter than --lease-duration")
     run(settings)
     return 0

@@ -54,8 +54,58 @@ class Metrics:
         self.status_writes = Counter("cloudmodel_status_writes", "Status patches written.", registry=r)
         self.poll_lateness = Histogram("cloudmodel_poll_lateness_seconds", "How late polls start.", registry=r,
                                        buckets=(0.1, 0.5, 1, 5, 15, 60))  # fmt: skip
-        self.watched = Gauge("cloudmodel_watched_resources", "CloudModelServices with a worker.", registry=r)
+        self.watched = Gauge(
+            "cloudmodel_watched_resources", "CloudModelServices the operator knows.", registry=r
+        )
         self._known: dict[tuple[str, str], str] = {}
+        self._engine_metrics(r)
+
+    def _engine_metrics(self, r: CollectorRegistry) -> None:
+        self.owned = Gauge("cloudmodel_owned_resources", "CloudModelServices in the shards this replica owns.",
+                           registry=r)  # fmt: skip
+        self.queue_due = Gauge("cloudmodel_queue_due", "Resources due for a pass that no worker has taken yet.",
+                               registry=r)  # fmt: skip
+        self.queue_in_flight = Gauge("cloudmodel_queue_in_flight", "Passes being worked on.", registry=r)
+        self.passes = Counter("cloudmodel_passes", "Passes by kind (poll, repair) and result.",
+                              ["kind", "result"], registry=r)  # fmt: skip
+        self.repairs = Counter("cloudmodel_status_repairs",
+                               "Status writes that put back what another client changed or wiped.",
+                               registry=r)  # fmt: skip
+        self.write_failures = Counter("cloudmodel_status_write_failures", "Status writes that failed, by reason.",
+                                      ["reason"], registry=r)  # fmt: skip
+        self.kube_requests = Counter("cloudmodel_kube_requests", "Kubernetes API requests by verb and code.",
+                                     ["verb", "code"], registry=r)  # fmt: skip
+        self.kube_latency = Histogram("cloudmodel_kube_request_duration_seconds", "Kubernetes API request latency.",
+                                      ["verb"], registry=r,
+                                      buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10))  # fmt: skip
+        self.budget_demand = Gauge(
+            "cloudmodel_provider_budget_demand_ratio",
+            "Calls per second the resources sharing one provider account need, over the budget's rate "
+            "(above 1: their polls run late).",
+            ["provider", "account"], registry=r,
+        )  # fmt: skip
+        self.shard_owned = Gauge("cloudmodel_shard_owned", "1 for each shard this replica owns.",
+                                 ["shard"], registry=r)  # fmt: skip
+        self.shards = Gauge("cloudmodel_shards", "The number of shards resources are split into.", registry=r)
+        self.credentials_valid = Gauge(
+            "cloudmodel_credentials_valid",
+            "1 when the last provider call with this Secret's credentials worked, 0 while they fail.",
+            ["namespace", "secret"], registry=r,
+        )  # fmt: skip
+        self.credentials_failure = Gauge(
+            "cloudmodel_credentials_failure_info", "1 while the Secret's credentials fail, with the error class.",
+            ["namespace", "secret", "error_class"], registry=r,
+        )  # fmt: skip
+        self.credentials_since = Gauge(
+            "cloudmodel_credentials_state_since_timestamp_seconds",
+            "When the Secret's credentials last turned valid or failing.",
+            ["namespace", "secret"], registry=r,
+        )  # fmt: skip
+        self.credentials_expiry = Gauge(
+            "cloudmodel_credentials_expiry_timestamp_seconds",
+            "When temporary credentials in the Secret stop working, where the Secret says so.",
+            ["namespace", "secret"], registry=r,
+        )  # fmt: skip
 
     def request(self, provider: str, outcome: str, seconds: float) -> None:
         self.requests.labels(provider, outcome).inc()
@@ -107,6 +157,35 @@ class Metrics:
             for labels in [k for k in gauge._metrics if dict(zip(gauge._labelnames, k, strict=True)).items()
                            >= match.items()]:  # fmt: skip
                 gauge.remove(*labels)
+
+    def kube_request(self, verb: str, code: int, seconds: float) -> None:
+        self.kube_requests.labels(verb, str(code) if code else "none").inc()
+        self.kube_latency.labels(verb).observe(seconds)
+
+    def credentials_health(
+        self, namespace: str, secret: str, valid: bool | None, error_class: str | None,
+        since: float | None, expires: float | None,
+    ) -> None:  # fmt: skip
+        labels = (namespace, secret)
+        for metric in (self.credentials_valid, self.credentials_since, self.credentials_expiry):
+            with contextlib.suppress(KeyError):
+                metric.remove(*labels)
+        for key in [k for k in self.credentials_failure._metrics if k[:2] == labels]:
+            self.credentials_failure.remove(*key)
+        if valid is None:
+            return  # unused or not tried yet: no series
+        self.credentials_valid.labels(*labels).set(1 if valid else 0)
+        if error_class is not None and not valid:
+            self.credentials_failure.labels(*labels, error_class).set(1)
+        if since is not None:
+            self.credentials_since.labels(*labels).set(since)
+        if expires is not None:
+            self.credentials_expiry.labels(*labels).set(expires)
+
+    def shards_owned(self, shards: int, owned: set[int]) -> None:
+        self.shards.set(shards)
+        for shard in range(shards):
+            self.shard_owned.labels(str(shard)).set(1 if shard in owned else 0)
 
 
 def _number(quantity: str | None) -> float | None:

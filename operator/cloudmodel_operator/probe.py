@@ -21,12 +21,11 @@ from pydantic import ValidationError
 from cloudmodel_operator import logsetup
 from cloudmodel_operator.api.spec import CloudModelServiceSpec
 from cloudmodel_operator.api.status import CloudModelServiceStatus
+from cloudmodel_operator.engine.endpoints import EndpointNotAllowed, EndpointPolicy
+from cloudmodel_operator.engine.fetcher import Fetcher
+from cloudmodel_operator.engine.status_builder import Context, Observed, build_status
 from cloudmodel_operator.providers.base import Credentials, CredentialsError, ProviderError
 from cloudmodel_operator.providers.http import make_client
-from cloudmodel_operator.reconciler.endpoints import EndpointNotAllowed, EndpointPolicy
-from cloudmodel_operator.reconciler.fetcher import Fetcher
-from cloudmodel_operator.reconciler.ratelimit import RateLimiter
-from cloudmodel_operator.reconciler.status_builder import Context, Observed, build_status
 from cloudmodel_operator.redact import install_log_redaction, redact, register_secret
 
 # Which spec field `--id` fills, per provider.
@@ -36,6 +35,9 @@ ID_FIELD = {
     "huawei-modelarts": "serviceId",
     "alibaba-guardrail": "modelInstanceId",
 }
+
+
+PROBE_DEADLINE = 60.0
 
 
 class ProbeError(Exception):
@@ -88,10 +90,13 @@ async def probe(args: argparse.Namespace) -> CloudModelServiceStatus:
     credentials = load_credentials(args.credentials_file)
     target = spec.target()
     async with make_client() as client:
-        fetcher = Fetcher(
-            client=client, policy=EndpointPolicy(args.allow_endpoint), limiter=RateLimiter(5, 10)
-        )
-        observation = await fetcher.fetch(target, credentials, max_age=0)
+        fetcher = Fetcher(client=client, policy=EndpointPolicy(args.allow_endpoint))
+        try:
+            observation = await fetcher.fetch(
+                fetcher.key(target, credentials), credentials, within=PROBE_DEADLINE
+            )
+        except TimeoutError:
+            raise ProbeError(f"no complete answer from the provider within {PROBE_DEADLINE:g}s") from None
     context = Context(
         generation=None,
         target=target.display,

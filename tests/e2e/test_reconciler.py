@@ -41,7 +41,12 @@ ACCESS_KEY_SECRET = "s3cr3t-value-for-tests-0001"
 @pytest.fixture(scope="module")
 def running(cluster: Cluster) -> Iterator[Any]:
     install_crd(cluster)
-    settings = Settings(heartbeat=timedelta(hours=1), terminal_recheck=timedelta(hours=1), metrics_port=0)
+    settings = Settings(
+        heartbeat=timedelta(hours=1),
+        terminal_recheck=timedelta(hours=1),
+        credentials_recheck=timedelta(seconds=3),
+        metrics_port=0,
+    )
     with scripted("alibaba-hologres"), operator_in_thread(str(cluster.kubeconfig), settings) as running:
         yield running
 
@@ -74,7 +79,7 @@ def test_create_fills_status_and_becomes_ready(
     assert status["phase"] == "Ready"
     assert status["providerState"] == "ResourceReady"
     assert status["observedGeneration"] == obj["metadata"]["generation"]
-    assert status["summary"] == {"replicas": "2/2", "gpu": "2/4"}
+    assert status["summary"] == {"replicas": "2/2", "services": "1/1", "gpu": "2/4", "reason": "Available"}
     assert status["resources"]["memory"] == {"total": "128Gi", "used": "64Gi"}
     assert status["services"][0]["model"] == "qwen3.5-plus"
     assert status["billing"] == {"chargeType": "PrePaid", "autoRenew": True}
@@ -100,10 +105,19 @@ def test_create_fills_status_and_becomes_ready(
     assert ACCESS_KEY_SECRET not in caplog.text
 
     table = cluster.kubectl("get", "cms", "one", "-n", namespace).stdout.splitlines()
-    assert table[0].split() == ["NAME", "PROVIDER", "TARGET", "PHASE", "READY", "GPU", "AGE"]
-    assert table[1].split()[:6] == ["one", "alibaba-hologres", "hg-create", "Ready", "2/2", "2/4"]
+    assert table[0].split() == ["NAME", "PROVIDER", "PHASE", "READY", "REASON", "REPLICAS", "AGE"]
+    assert table[1].split()[:6] == ["one", "alibaba-hologres", "Ready", "True", "Available", "2/2"]
     wide = cluster.kubectl("get", "cms", "one", "-n", namespace, "-o", "wide").stdout.splitlines()
-    assert wide[0].split()[6:] == ["AGE", "REGION", "CU", "SYNCED", "LAST-SYNC", "MESSAGE"]
+    assert wide[0].split()[7:] == [
+        "SYNCED",
+        "SERVICES",
+        "GPU",
+        "CU",
+        "TARGET",
+        "REGION",
+        "LAST-SYNC",
+        "MESSAGE",
+    ]
 
 
 def test_state_change_outage_and_recovery(cluster: Cluster, namespace: str, running: Any) -> None:
@@ -233,7 +247,13 @@ def test_terminal_error_stalls_and_is_not_retried(cluster: Cluster, namespace: s
     assert condition(obj, "Stalled") | {"status": "True", "reason": "AuthenticationFailed"} == condition(
         obj, "Stalled"
     )
-    assert condition(obj, "Ready")["status"] == "False"
+    # The operator cannot see the target: Ready is Unknown (not True, not a guess), and says why.
+    assert (condition(obj, "Ready")["status"], condition(obj, "Ready")["reason"]) == (
+        "Unknown",
+        "AuthenticationFailed",
+    )
+    assert obj["status"]["phase"] == "Unknown"
+    assert obj["status"]["failure"]["secret"] == "creds"
     assert condition(obj, "Reconciling")["status"] == "False"
     assert SCRIPT.calls["hg-denied"] == 1  # never retried within the call
 

@@ -39,6 +39,9 @@ class Reason(StrEnum):
     CREDENTIALS_MISSING = "CredentialsMissing"
     ENDPOINT_NOT_ALLOWED = "EndpointNotAllowed"
     SUSPENDED = "Suspended"
+    INTERNAL_ERROR = "InternalError"  # the operator itself failed on this resource (a bug): retried
+    STATUS_REJECTED = "StatusRejected"  # the API server refused the full status (size or schema)
+    INVALID_SPEC = "InvalidSpec"  # the spec cannot be read (only when the CRD's schema was bypassed)
     # Reconciling / Stalled when nothing is wrong
     STABLE = "Stable"
     RETRYING = "Retrying"

@@ -39,6 +39,9 @@ class Failure(StatusModel):
     message: str
     httpStatus: int | None = None
     requestId: str | None = None
+    secret: str | None = Field(
+        default=None, description="The credentials Secret involved, when the failure is about credentials."
+    )
     since: Timestamp
     consecutiveFailures: int = Field(ge=1)
     retrying: bool = Field(description="Whether the operator keeps polling (false: waits for a change).")
@@ -47,9 +50,24 @@ class Failure(StatusModel):
 class Summary(StatusModel):
     """Preformatted values for `kubectl get` columns (JSONPath cannot join two numbers)."""
 
-    replicas: str | None = None
+    replicas: str | None = Field(
+        default=None, description="ready/desired replicas, where the provider counts them"
+    )
+    services: str | None = Field(default=None, description="ready/total model services")
     gpu: str | None = None
     computeUnits: str | None = None
+    reason: str | None = Field(
+        default=None,
+        description="The reason to look at first: a stalled or failing sync, else Ready's reason.",
+    )
+
+
+class Omitted(StatusModel):
+    """How much was left out to keep the status within its size budget."""
+
+    services: int | None = None
+    endpoints: int | None = None
+    attributes: int | None = None
 
 
 class CloudModelServiceStatus(StatusModel):
@@ -67,25 +85,13 @@ class CloudModelServiceStatus(StatusModel):
     requestId: str | None = None
     attributes: dict[str, str] | None = None
     lastSyncTime: Timestamp | None = None
+    lastHandledReconcileAt: str | None = Field(
+        default=None,
+        description="The value of the reconcile-requested-at annotation the operator last acted on.",
+    )
+    omitted: Omitted | None = None
     failure: Failure | None = None
     conditions: list[Condition] = Field(default_factory=list)
-
-    def observation(self) -> Observation | None:
-        """The last good observation held in this status, if there is one."""
-        if self.lastSyncTime is None:
-            return None
-        return Observation(
-            phase=self.phase,
-            providerState=self.providerState,
-            message=self.message,
-            resources=self.resources or Resources(),
-            replicas=self.replicas or Replicas(),
-            services=self.services or [],
-            endpoints=self.endpoints or [],
-            billing=self.billing,
-            requestId=self.requestId,
-            attributes=self.attributes or {},
-        )
 
     def condition(self, type_: str) -> Condition | None:
         return next((c for c in self.conditions if c.type == type_), None)
@@ -104,6 +110,13 @@ class CloudModelServiceStatus(StatusModel):
             return cls.model_validate(raw)
         except ValueError:
             return cls()
+
+
+# The observation's fields that a status carries (all of them but what the observation marks as
+# not for the status, e.g. traffic counters that belong in metrics).
+OBSERVED_FIELDS: tuple[str, ...] = tuple(
+    name for name, info in Observation.model_fields.items() if not info.exclude
+)
 
 
 def _prune(value: Any) -> Any:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from cloudmodel_operator.engine.endpoints import EndpointNotAllowed, EndpointPolicy
 from cloudmodel_operator.providers import get_provider
-from cloudmodel_operator.reconciler.endpoints import EndpointNotAllowed, EndpointPolicy
 
 HOLOGRES = "https://hologram.cn-hangzhou.aliyuncs.com"
 

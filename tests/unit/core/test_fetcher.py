@@ -7,12 +7,29 @@ import asyncio
 import httpx
 import pytest
 
-from cloudmodel_operator.providers.base import CredentialsError, ErrorClass, ProviderError
-from cloudmodel_operator.reconciler.endpoints import EndpointNotAllowed, EndpointPolicy
-from cloudmodel_operator.reconciler.fetcher import Fetcher, FetchHooks, fingerprint
-from cloudmodel_operator.reconciler.ratelimit import RateLimiter
-from cloudmodel_operator.reconciler.retry import RetryPolicy
+from cloudmodel_operator.api.observation import Observation
+from cloudmodel_operator.engine.endpoints import EndpointNotAllowed, EndpointPolicy
+from cloudmodel_operator.engine.fetcher import Fetcher, FetchHooks, fingerprint
+from cloudmodel_operator.engine.retry import RetryPolicy
+from cloudmodel_operator.providers.base import (
+    Credentials,
+    CredentialsError,
+    ErrorClass,
+    ProviderError,
+    Target,
+)
 from tests.unit.core.fakes import Clock, FakeProvider, credentials, ready_observation, target
+
+
+async def fetch(fetcher: Fetcher, where: Target, creds: Credentials, *, max_age: float) -> Observation:
+    """What a pass does: a result younger than its interval, else one fetch under a deadline."""
+    key = fetcher.key(where, creds)
+    cached = fetcher.cached(key, max_age)
+    if isinstance(cached, ProviderError):
+        raise cached
+    if cached is not None:
+        return cached
+    return await fetcher.fetch(key, creds, within=30.0)
 
 
 def make_fetcher(
@@ -25,7 +42,8 @@ def make_fetcher(
     return Fetcher(
         client=httpx.AsyncClient(),
         policy=EndpointPolicy(allow),
-        limiter=RateLimiter(rate=1000.0, burst=1000),
+        rate=1000.0,
+        burst=1000,
         retry=retry or RetryPolicy(attempts=1),
         hooks=hooks or FetchHooks(),
         clock=clock,
@@ -36,13 +54,13 @@ async def test_same_target_and_credentials_share_one_call_per_interval(fake_prov
     fake_provider.results["inst-1"] = ready_observation()
     clock = Clock()
     fetcher = make_fetcher(clock)
-    first = await fetcher.fetch(target(), credentials(), max_age=60)
+    first = await fetch(fetcher, target(), credentials(), max_age=60)
     clock.advance(59)
-    second = await fetcher.fetch(target(), credentials(), max_age=60)
+    second = await fetch(fetcher, target(), credentials(), max_age=60)
     assert second == first
     assert fake_provider.count("inst-1") == 1
     clock.advance(1)  # the cached result is now as old as the interval: fetch again
-    await fetcher.fetch(target(), credentials(), max_age=60)
+    await fetch(fetcher, target(), credentials(), max_age=60)
     assert fake_provider.count("inst-1") == 2
 
 
@@ -50,21 +68,21 @@ async def test_each_asker_applies_its_own_interval(fake_provider: FakeProvider) 
     fake_provider.results["inst-1"] = ready_observation()
     clock = Clock()
     fetcher = make_fetcher(clock)
-    await fetcher.fetch(target(), credentials(), max_age=600)
+    await fetch(fetcher, target(), credentials(), max_age=600)
     clock.advance(30)
-    await fetcher.fetch(target(), credentials(), max_age=600)  # slow poller: 30s old is fresh
+    await fetch(fetcher, target(), credentials(), max_age=600)  # slow poller: 30s old is fresh
     assert fake_provider.count("inst-1") == 1
-    await fetcher.fetch(target(), credentials(), max_age=10)  # fast poller: 30s old is too old
+    await fetch(fetcher, target(), credentials(), max_age=10)  # fast poller: 30s old is too old
     assert fake_provider.count("inst-1") == 2
 
 
 async def test_different_credentials_do_not_share(fake_provider: FakeProvider) -> None:
     fake_provider.results["inst-1"] = ready_observation()
     fetcher = make_fetcher(Clock())
-    await fetcher.fetch(target(), credentials("AKID-a", "secret-a-0001"), max_age=60)
-    await fetcher.fetch(target(), credentials("AKID-b", "secret-b-0001"), max_age=60)
+    await fetch(fetcher, target(), credentials("AKID-a", "secret-a-0001"), max_age=60)
+    await fetch(fetcher, target(), credentials("AKID-b", "secret-b-0001"), max_age=60)
     # Same key ID with another secret: a rotated or wrong secret must not ride on a good one's result.
-    await fetcher.fetch(target(), credentials("AKID-a", "secret-a-0002"), max_age=60)
+    await fetch(fetcher, target(), credentials("AKID-a", "secret-a-0002"), max_age=60)
     assert fake_provider.count("inst-1") == 3
     assert [c[2]["accessKeySecret"] for c in fake_provider.calls] == [
         "secret-a-0001",
@@ -77,9 +95,9 @@ async def test_different_targets_do_not_share(fake_provider: FakeProvider) -> No
     fake_provider.results["inst-1"] = ready_observation(ready=1)
     fake_provider.results["inst-2"] = ready_observation(ready=2)
     fetcher = make_fetcher(Clock())
-    one = await fetcher.fetch(target("inst-1"), credentials(), max_age=60)
-    two = await fetcher.fetch(target("inst-2"), credentials(), max_age=60)
-    other_region = await fetcher.fetch(target("inst-1", region="cn-beijing"), credentials(), max_age=60)
+    one = await fetch(fetcher, target("inst-1"), credentials(), max_age=60)
+    two = await fetch(fetcher, target("inst-2"), credentials(), max_age=60)
+    other_region = await fetch(fetcher, target("inst-1", region="cn-beijing"), credentials(), max_age=60)
     assert (one.replicas.ready, two.replicas.ready, other_region.replicas.ready) == (1, 2, 1)
     assert [(name, url) for name, url, _ in fake_provider.calls] == [
         ("inst-1", "https://fake.cn-hangzhou.aliyuncs.com"),
@@ -101,8 +119,8 @@ async def test_concurrent_askers_wait_for_the_call_in_flight(fake_provider: Fake
     # max_age=0: nothing is served from the cache, so the second asker can only share the call in flight.
     first, second, _ = await asyncio.wait_for(
         asyncio.gather(
-            fetcher.fetch(target(), credentials(), max_age=0),
-            fetcher.fetch(target(), credentials(), max_age=0),
+            fetch(fetcher, target(), credentials(), max_age=0),
+            fetch(fetcher, target(), credentials(), max_age=0),
             release_once_called(),
         ),
         timeout=5,
@@ -123,8 +141,8 @@ async def test_a_failure_in_flight_reaches_every_asker(fake_provider: FakeProvid
 
     results = await asyncio.wait_for(
         asyncio.gather(
-            fetcher.fetch(target(), credentials(), max_age=0),
-            fetcher.fetch(target(), credentials(), max_age=0),
+            fetch(fetcher, target(), credentials(), max_age=0),
+            fetch(fetcher, target(), credentials(), max_age=0),
             release_once_called(),
             return_exceptions=True,
         ),
@@ -140,20 +158,20 @@ async def test_a_failure_is_shared_for_the_interval_too(fake_provider: FakeProvi
     fetcher = make_fetcher(clock)
     for _ in range(2):
         with pytest.raises(ProviderError, match="no such instance"):
-            await fetcher.fetch(target(), credentials(), max_age=60)
+            await fetch(fetcher, target(), credentials(), max_age=60)
     assert fake_provider.count("inst-1") == 1
     clock.advance(60)
     with pytest.raises(ProviderError):
-        await fetcher.fetch(target(), credentials(), max_age=60)
+        await fetch(fetcher, target(), credentials(), max_age=60)
     assert fake_provider.count("inst-1") == 2
 
 
 async def test_forget_drops_the_cached_result(fake_provider: FakeProvider) -> None:
     fake_provider.results["inst-1"] = ready_observation()
     fetcher = make_fetcher(Clock())
-    await fetcher.fetch(target(), credentials(), max_age=600)
+    await fetch(fetcher, target(), credentials(), max_age=600)
     fetcher.forget(target())
-    await fetcher.fetch(target(), credentials(), max_age=600)
+    await fetch(fetcher, target(), credentials(), max_age=600)
     assert fake_provider.count("inst-1") == 2
 
 
@@ -163,16 +181,16 @@ async def test_refused_endpoint_and_bad_credentials_fail_before_any_call(
     fake_provider.results["inst-1"] = ready_observation()
     fetcher = make_fetcher(Clock())
     with pytest.raises(EndpointNotAllowed):
-        await fetcher.fetch(target(endpoint="https://collector.example.com"), credentials(), max_age=60)
+        await fetch(fetcher, target(endpoint="https://collector.example.com"), credentials(), max_age=60)
     with pytest.raises(CredentialsError, match="accessKeySecret"):
-        await fetcher.fetch(target(), credentials(secret=""), max_age=60)
+        await fetch(fetcher, target(), credentials(secret=""), max_age=60)
     assert fake_provider.calls == []
 
 
 async def test_an_allowed_override_is_where_the_call_goes(fake_provider: FakeProvider) -> None:
     fake_provider.results["inst-1"] = ready_observation()
     fetcher = make_fetcher(Clock(), allow=(r"http://127\.0\.0\.1:\d+",))
-    await fetcher.fetch(target(endpoint="http://127.0.0.1:8787/"), credentials(), max_age=60)
+    await fetch(fetcher, target(endpoint="http://127.0.0.1:8787/"), credentials(), max_age=60)
     assert fake_provider.calls[0][1] == "http://127.0.0.1:8787"
 
 
@@ -184,9 +202,9 @@ async def test_retryable_errors_are_retried_within_one_fetch(fake_provider: Fake
     # A zero backoff keeps the retry from waiting; the policy's waits are tested on their own.
     retry = RetryPolicy(attempts=3, initial_backoff=0.0, max_backoff=0.0)
     fetcher = make_fetcher(Clock(), retry=retry)
-    assert await fetcher.fetch(target(), credentials(), max_age=60) == ready_observation()
+    assert await fetch(fetcher, target(), credentials(), max_age=60) == ready_observation()
     assert fake_provider.count("inst-1") == 2
-    await fetcher.fetch(target(), credentials(), max_age=60)
+    await fetch(fetcher, target(), credentials(), max_age=60)
     assert fake_provider.count("inst-1") == 2  # the retried success is what got shared
 
 
@@ -196,9 +214,9 @@ async def test_hooks_see_each_request_and_its_outcome(fake_provider: FakeProvide
     requests: list[tuple[str, str]] = []
     hooks = FetchHooks(on_request=lambda provider, outcome, seconds: requests.append((provider, outcome)))
     fetcher = make_fetcher(Clock(), hooks=hooks)
-    await fetcher.fetch(target("inst-1"), credentials(), max_age=60)
+    await fetch(fetcher, target("inst-1"), credentials(), max_age=60)
     with pytest.raises(ProviderError):
-        await fetcher.fetch(target("inst-2"), credentials(), max_age=60)
+        await fetch(fetcher, target("inst-2"), credentials(), max_age=60)
     assert requests == [("unit-fake", "ok"), ("unit-fake", "throttled")]
 
 

@@ -1,13 +1,16 @@
-"""Token buckets per provider account, on a fake clock."""
+"""The one token bucket (provider budgets, Kubernetes QPS), on a fake clock."""
 
 from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 
-from cloudmodel_operator.reconciler import ratelimit
-from cloudmodel_operator.reconciler.ratelimit import RateLimiter, TokenBucket
+from cloudmodel_operator import ratelimit
+from cloudmodel_operator.engine.endpoints import EndpointPolicy
+from cloudmodel_operator.engine.fetcher import Fetcher
+from cloudmodel_operator.ratelimit import TokenBucket
 
 
 class Clock:
@@ -18,44 +21,40 @@ class Clock:
         return self.now
 
 
-def test_burst_then_refill_at_the_rate() -> None:
+def test_burst_then_reservations_queue_up_at_the_rate() -> None:
     clock = Clock()
     bucket = TokenBucket(rate=2.0, burst=3, clock=clock)
-    assert [bucket.try_acquire() for _ in range(3)] == [0.0, 0.0, 0.0]
-    assert bucket.try_acquire() == pytest.approx(0.5)  # one token every 1/rate seconds
-    clock.now += 0.5
-    assert bucket.try_acquire() == 0.0
-    clock.now += 100
-    assert [bucket.try_acquire() for _ in range(4)][:3] == [0.0, 0.0, 0.0]  # refill stops at burst
+    assert [bucket.reserve() for _ in range(3)] == [0.0, 0.0, 0.0]
+    # Further reservations never fail: each says when its token will be there, one every 1/rate s.
+    assert [bucket.reserve() for _ in range(3)] == pytest.approx([0.5, 1.0, 1.5])
+    clock.now += 1.5
+    assert bucket.reserve() == pytest.approx(0.5)  # the three reserved tokens were used meanwhile
 
 
-def test_refused_tries_do_not_consume() -> None:
+def test_wait_time_peeks_without_taking() -> None:
     clock = Clock()
     bucket = TokenBucket(rate=1.0, burst=1, clock=clock)
-    bucket.try_acquire()
-    assert bucket.try_acquire() == pytest.approx(1.0)
+    assert bucket.wait_time() == 0.0
+    bucket.reserve()
+    assert bucket.wait_time() == pytest.approx(1.0)
+    assert bucket.wait_time() == pytest.approx(1.0)
     clock.now += 0.25
-    assert bucket.try_acquire() == pytest.approx(0.75)
+    assert bucket.wait_time() == pytest.approx(0.75)
+
+
+def test_a_reservation_given_back_frees_its_token() -> None:
+    clock = Clock()
+    bucket = TokenBucket(rate=1.0, burst=1, clock=clock)
+    bucket.reserve()
+    assert bucket.reserve() == pytest.approx(1.0)
+    bucket.give_back()
+    assert bucket.reserve() == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(("rate", "burst"), [(0, 1), (-1, 1), (1, 0)])
 def test_nonsense_limits_are_refused(rate: float, burst: int) -> None:
     with pytest.raises(ValueError, match="rate must be"):
         TokenBucket(rate, burst)
-
-
-async def test_acquire_without_waiting_while_tokens_last() -> None:
-    bucket = TokenBucket(rate=1.0, burst=2, clock=Clock())
-    assert [await bucket.acquire(), await bucket.acquire()] == [0.0, 0.0]
-
-
-def test_one_bucket_per_provider_account_and_endpoint() -> None:
-    limiter = RateLimiter(rate=1.0, burst=1)
-    a = limiter.bucket("baidu-qianfan", "ak-1", "https://qianfan.baidubce.com")
-    assert limiter.bucket("baidu-qianfan", "ak-1", "https://qianfan.baidubce.com") is a
-    assert limiter.bucket("baidu-qianfan", "ak-2", "https://qianfan.baidubce.com") is not a
-    assert limiter.bucket("alibaba-hologres", "ak-1", "https://qianfan.baidubce.com") is not a
-    assert limiter.bucket("baidu-qianfan", "ak-1", "http://127.0.0.1:8787") is not a
 
 
 class SleepOnClock:
@@ -67,7 +66,7 @@ class SleepOnClock:
 
     async def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
-        self.clock.now += seconds
+        self.clock.now = max(self.clock.now, self.clock.now + 0)  # time is read at reservation
 
 
 @pytest.fixture
@@ -78,40 +77,42 @@ def slept(monkeypatch: pytest.MonkeyPatch) -> tuple[Clock, SleepOnClock]:
     return clock, sleep
 
 
-async def test_acquire_waits_out_the_rate_and_reports_the_wait(slept: tuple[Clock, SleepOnClock]) -> None:
+async def test_acquire_sleeps_exactly_the_reserved_wait(slept: tuple[Clock, SleepOnClock]) -> None:
     clock, sleep = slept
     bucket = TokenBucket(rate=4.0, burst=2, clock=clock)
     assert [await bucket.acquire() for _ in range(2)] == [0.0, 0.0]
-    start = clock.now
     waited = await bucket.acquire()
     assert waited == pytest.approx(0.25)
-    assert clock.now - start == pytest.approx(0.25)
-    assert sum(sleep.calls) == pytest.approx(waited)
+    assert sleep.calls == [pytest.approx(0.25)]
 
 
-async def test_a_queue_of_callers_is_served_at_the_rate(slept: tuple[Clock, SleepOnClock]) -> None:
+async def test_concurrent_callers_are_spread_at_the_rate(slept: tuple[Clock, SleepOnClock]) -> None:
     clock, _ = slept
     bucket = TokenBucket(rate=2.0, burst=1, clock=clock)
-    start = clock.now
     waits = await asyncio.gather(*(bucket.acquire() for _ in range(5)))
-    assert sorted(waits) == pytest.approx([0.0, 0.5, 0.5, 0.5, 0.5])
-    assert clock.now - start == pytest.approx(2.0)  # 5 calls with burst 1 at 2/s take 2s
+    assert sorted(waits) == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0])  # 5 calls, burst 1, 2/s: 2s
 
 
 def test_an_idle_bucket_refills_only_to_the_burst() -> None:
     clock = Clock()
     bucket = TokenBucket(rate=10.0, burst=2, clock=clock)
-    bucket.try_acquire()
-    bucket.try_acquire()
+    bucket.reserve()
+    bucket.reserve()
     clock.now += 3600
-    assert [bucket.try_acquire() for _ in range(3)] == [0.0, 0.0, pytest.approx(0.1)]
+    assert [bucket.reserve() for _ in range(3)] == [0.0, 0.0, pytest.approx(0.1)]
 
 
-def test_buckets_of_one_limiter_do_not_share_tokens() -> None:
-    limiter = RateLimiter(rate=0.001, burst=1)
-    first = limiter.bucket("alibaba-hologres", "ak-1", "https://hologram.cn-hangzhou.aliyuncs.com")
-    second = limiter.bucket("alibaba-hologres", "ak-2", "https://hologram.cn-hangzhou.aliyuncs.com")
-    assert first.try_acquire() == 0.0
-    assert first.try_acquire() > 0  # ak-1 is out of tokens ...
-    assert second.try_acquire() == 0.0  # ... ak-2 is not
-    assert (second.rate, second.burst) == (0.001, 1)
+def test_one_budget_per_provider_account_and_endpoint() -> None:
+    fetcher = Fetcher(client=httpx.AsyncClient(), policy=EndpointPolicy(()), rate=0.001, burst=1)
+    a = fetcher.bucket(("baidu-qianfan", "ak-1", "https://qianfan.baidubce.com"))
+    assert fetcher.bucket(("baidu-qianfan", "ak-1", "https://qianfan.baidubce.com")) is a
+    others = [
+        fetcher.bucket(("baidu-qianfan", "ak-2", "https://qianfan.baidubce.com")),
+        fetcher.bucket(("alibaba-hologres", "ak-1", "https://qianfan.baidubce.com")),
+        fetcher.bucket(("baidu-qianfan", "ak-1", "http://127.0.0.1:8787")),
+    ]
+    assert all(other is not a for other in others)
+    assert a.reserve() == 0.0
+    assert a.reserve() > 0  # ak-1 is out of tokens ...
+    assert others[0].reserve() == 0.0  # ... ak-2 is not
+    assert (others[0].rate, others[0].burst) == (0.001, 1)

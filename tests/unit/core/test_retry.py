@@ -6,8 +6,8 @@ import pytest
 import tenacity
 from tenacity import RetryCallState
 
+from cloudmodel_operator.engine.retry import RetryPolicy
 from cloudmodel_operator.providers.base import ErrorClass, ProviderError
-from cloudmodel_operator.reconciler.retry import RetryPolicy
 
 
 class Calls:

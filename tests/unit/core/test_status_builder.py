@@ -9,7 +9,7 @@ import pytest
 from cloudmodel_operator.api.conditions import Reason
 from cloudmodel_operator.api.observation import Observation, Phase, Replicas, Resources, Usage
 from cloudmodel_operator.api.status import CloudModelServiceStatus
-from cloudmodel_operator.reconciler.status_builder import (
+from cloudmodel_operator.engine.status_builder import (
     ERROR_CLASS_REASON,
     Context,
     FetchFailed,
@@ -104,7 +104,9 @@ def test_a_long_outage_makes_ready_unknown() -> None:
     outage = FetchFailed(Reason.PROVIDER_UNREACHABLE, "down", retrying=True)
     status = build_status(good, outage, ctx(11))
     assert conditions(status)["Ready"] == ("Unknown", "StaleObservation")
-    assert status.phase is Phase.READY
+    # The phase no longer claims the provider's state; the provider's own word is kept verbatim.
+    assert status.phase is Phase.UNKNOWN
+    assert status.providerState == good.providerState
 
 
 def test_success_after_failure_clears_it() -> None:
@@ -119,9 +121,9 @@ def test_success_after_failure_clears_it() -> None:
 @pytest.mark.parametrize(
     ("reason", "retrying", "ready", "stalled", "reconciling"),
     [
-        (Reason.AUTHENTICATION_FAILED, False, "False", "True", "False"),
-        (Reason.NOT_FOUND, False, "False", "True", "False"),
-        (Reason.CREDENTIALS_MISSING, False, "False", "True", "False"),
+        (Reason.AUTHENTICATION_FAILED, False, "Unknown", "True", "False"),  # cannot see: not a guess
+        (Reason.NOT_FOUND, False, "False", "True", "False"),  # gone: definitely not ready
+        (Reason.CREDENTIALS_MISSING, False, "Unknown", "True", "False"),
         (Reason.PROVIDER_UNREACHABLE, True, "Unknown", "False", "True"),
         (Reason.THROTTLED, True, "Unknown", "False", "True"),
     ],
@@ -173,16 +175,16 @@ def test_comparable_ignores_what_changes_on_every_fetch() -> None:
     first = build_status(CloudModelServiceStatus(), seen(Phase.READY, requestId="a"), ctx(0))
     second = build_status(first, seen(Phase.READY, requestId="b"), ctx(1))
     assert first.requestId != second.requestId
-    assert comparable(first) == comparable(second)
+    assert comparable(first.document()) == comparable(second.document())
     changed = build_status(second, seen(Phase.DEGRADED), ctx(2))
-    assert comparable(changed) != comparable(second)
+    assert comparable(changed.document()) != comparable(second.document())
 
 
 def test_failure_streak_growth_alone_is_not_a_change() -> None:
     outage = FetchFailed(Reason.PROVIDER_UNREACHABLE, "down", retrying=True)
     first = build_status(CloudModelServiceStatus(), outage, ctx(0))
     second = build_status(first, outage, ctx(1))
-    assert comparable(first) == comparable(second)
+    assert comparable(first.document()) == comparable(second.document())
 
 
 def test_messages_are_redacted() -> None:

@@ -17,7 +17,7 @@ from cloudmodel_operator.api.observation import (
     Usage,
 )
 from cloudmodel_operator.api.status import CloudModelServiceStatus, Condition
-from cloudmodel_operator.reconciler.status_builder import (
+from cloudmodel_operator.engine.status_builder import (
     Context,
     FetchFailed,
     Observed,
@@ -170,11 +170,14 @@ def test_a_terminal_failure_after_an_observation_stalls_and_keeps_the_observatio
         (seen(Phase.READY, replicas=Replicas(desired=2, ready=2)), at(0)),
         (DENIED, at(30)),
     )
+    # The observation's data is kept, but the phase no longer claims it is current.
     assert (denied.phase, denied.replicas, denied.lastSyncTime) == (
-        Phase.READY,
+        Phase.UNKNOWN,
         Replicas(desired=2, ready=2),
         T0,
     )
+    ready = cond(denied, "Ready")
+    assert (ready.status, ready.reason) == ("Unknown", "AuthenticationFailed")
     stalled = cond(denied, "Stalled")
     assert (stalled.status, stalled.reason) == ("True", "AuthenticationFailed")
     assert "not retrying until the spec or credentials change" in stalled.message
@@ -196,7 +199,8 @@ def test_missing_credentials_after_an_observation() -> None:
     assert (cond(status, "Synced").status, cond(status, "Synced").reason) == ("False", "CredentialsMissing")
     assert (cond(status, "Stalled").status, cond(status, "Stalled").reason) == ("True", "CredentialsMissing")
     assert "Secret ns/creds not found" in cond(status, "Synced").message
-    assert status.phase is Phase.READY
+    assert status.phase is Phase.UNKNOWN
+    assert (cond(status, "Ready").status, cond(status, "Ready").reason) == ("Unknown", "CredentialsMissing")
 
 
 def test_suspended_before_anything_was_observed() -> None:
@@ -308,9 +312,9 @@ def test_summary_columns_read_used_over_total(
     assert (status.summary.replicas, status.summary.gpu) == expected
 
 
-def test_a_summary_without_values_is_not_written() -> None:
+def test_a_summary_without_values_has_only_the_reason() -> None:
     (status,) = fold((seen(), at(0)))
-    assert "summary" not in status.document()
+    assert status.document()["summary"] == {"reason": "Available"}
 
 
 def test_registered_secrets_do_not_reach_status_messages() -> None:

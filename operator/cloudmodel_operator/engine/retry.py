@@ -2,7 +2,8 @@
 
 Exponential backoff with full jitter; the provider's own Retry-After wins when it is longer;
 auth, not-found and other permanent errors are never retried here (they are terminal until the
-spec or the credentials change, and Huawei locks a key after five bad signatures).
+spec or the credentials change, and Huawei locks a key after five bad signatures). Retries live
+inside the pass's deadline: a retry whose wait would end after the deadline is not attempted.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    stop_after_delay,
+    stop_before_delay,
     wait_exponential_jitter,
 )
 
@@ -47,7 +48,10 @@ class RetryPolicy:
         *,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         on_retry: Callable[[ProviderError, float], None] | None = None,
+        within: float | None = None,
     ) -> T:
+        """Call `fn`, retrying retryable provider errors; give up before `within` seconds pass."""
+
         def before_sleep(state: RetryCallState) -> None:
             if on_retry is not None and state.outcome is not None and state.next_action is not None:
                 error = state.outcome.exception()
@@ -56,7 +60,8 @@ class RetryPolicy:
 
         extra: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.attempts) | stop_after_delay(self.deadline),
+            stop=stop_after_attempt(self.attempts)
+            | stop_before_delay(within if within is not None else self.deadline),
             wait=self.wait_seconds,
             retry=retry_if_exception(lambda exc: isinstance(exc, ProviderError) and exc.retryable),
             before_sleep=before_sleep,
