@@ -52,6 +52,8 @@ def operator_in_thread(
     ready = threading.Event()
     errors: list[BaseException] = []
 
+    background: set[asyncio.Task[None]] = set()
+
     async def main() -> None:
         def started() -> None:
             async def wait_synced() -> None:
@@ -59,7 +61,9 @@ def operator_in_thread(
                     await asyncio.gather(*(i.synced.wait() for i in operator.informers))
                 ready.set()
 
-            loop.create_task(wait_synced())
+            task = loop.create_task(wait_synced())
+            background.add(task)
+            task.add_done_callback(background.discard)
 
         await operator.run(stop, started)
 
