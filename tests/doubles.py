@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import ClassVar
@@ -33,6 +34,7 @@ class Script:
         self._lock = threading.Condition()
         self.results: dict[str, Observation | ProviderError] = {}
         self.calls: defaultdict[str, int] = defaultdict(int)
+        self.call_times: defaultdict[str, list[float]] = defaultdict(list)  # time.monotonic() of each call
         self.credentials_seen: dict[str, dict[str, str]] = {}
 
     def set(self, target: str, result: Observation | ProviderError) -> None:
@@ -42,9 +44,19 @@ class Script:
     def record(self, target: str, credentials: Credentials) -> Observation | ProviderError | None:
         with self._lock:
             self.calls[target] += 1
+            self.call_times[target].append(time.monotonic())
             self.credentials_seen[target] = dict(credentials.values)
             self._lock.notify_all()
             return self.results.get(target)
+
+    def wait_all(self, targets: list[str], count: int, timeout: float = 60.0) -> None:
+        """Wait until every target has been called at least `count` times."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: all(self.calls[t] >= count for t in targets), timeout=timeout):
+                short = {t: self.calls[t] for t in targets if self.calls[t] < count}
+                raise AssertionError(
+                    f"{len(short)} targets had fewer than {count} calls after {timeout}s: {short}"
+                )
 
     def wait_calls(self, target: str, count: int, timeout: float = 60.0) -> int:
         with self._lock:

@@ -59,10 +59,13 @@ class Operator:
 
     settings: Settings
     metrics: Metrics = field(default_factory=Metrics)
-    identity: str = field(default_factory=default_identity)
+    identity: str = ""
     engine: Engine = field(init=False)
     shards: ShardManager | None = field(init=False, default=None)
     informers: list[Informer] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.identity = self.identity or self.settings.identity or default_identity()
 
     def ready(self) -> bool:
         return bool(self.informers) and all(informer.synced.is_set() for informer in self.informers)

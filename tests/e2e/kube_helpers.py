@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes import client, watch
 
 from cloudmodel_operator.api.spec import GROUP, KIND, PLURAL, VERSION
@@ -158,3 +159,57 @@ def wait_events(
         if predicate(current):
             return current
     raise AssertionError(f"timed out waiting for events; have {[(e.type, e.reason) for e in current]}")
+
+
+class NamespaceWrites:
+    """Records every change (MODIFIED event) of CloudModelServices in one namespace, from a watch."""
+
+    def __init__(self, cluster: Cluster, namespace: str) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.error: Exception | None = None
+        self._watch = watch.Watch()
+        api = objects(cluster)
+        version = api.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)["metadata"][
+            "resourceVersion"
+        ]
+        self._thread = threading.Thread(
+            target=self._run, args=(api, namespace, version), daemon=True, name="namespace-writes"
+        )
+        self._thread.start()
+
+    def _run(self, api: client.CustomObjectsApi, namespace: str, version: str) -> None:
+        try:
+            for event in self._watch.stream(
+                api.list_namespaced_custom_object, GROUP, VERSION, namespace, PLURAL,
+                resource_version=version, timeout_seconds=600,
+            ):  # fmt: skip
+                if event["type"] == "MODIFIED":
+                    self.events.append(event)
+        except Exception as exc:  # the stream dies with the control plane at teardown
+            self.error = exc
+
+    def stop(self) -> list[dict[str, Any]]:
+        self._watch.stop()
+        if self.error is not None:
+            raise AssertionError(f"the watch counting writes failed: {self.error!r}")
+        return list(self.events)
+
+
+def service_account_kubeconfig(cluster: Cluster, namespace: str, name: str, path: Path) -> Path:
+    """A kubeconfig authenticating as a ServiceAccount with a real bound token (TokenRequest)."""
+    token = cluster.kubectl("create", "token", name, "-n", namespace, "--duration=1h").stdout.strip()
+    admin = yaml.safe_load(cluster.kubeconfig.read_text())
+    entry = admin["clusters"][0]
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [entry],
+                "users": [{"name": name, "user": {"token": token}}],
+                "contexts": [{"name": name, "context": {"cluster": entry["name"], "user": name}}],
+                "current-context": name,
+            }
+        )
+    )
+    return path

@@ -171,6 +171,7 @@ class Engine:
         if new_request != rec.reconcile_request:
             rec.reconcile_request = new_request
             if owned and new_request is not None and status.get("lastHandledReconcileAt") != new_request:
+                rec.bypass_cache = True
                 self._poll_now(rec)
         if status_digest != rec.seen_digest:
             rec.seen_digest = status_digest

@@ -135,13 +135,14 @@ class Reconciler:
             return Later(KUBE_RETRY)
 
         late_note = self.demand(rec, key.budget, interval)
-        cached = self.fetcher.cached(key, max_age=0.8 * interval)
+        cached = None if rec.bypass_cache else self.fetcher.cached(key, max_age=0.8 * interval)
         if cached is None and not self.fetcher.in_flight(key) and not rec.token_reserved:
             wait = self.fetcher.bucket(key.budget).reserve()
             if wait > DEFER_ABOVE:
                 rec.token_reserved = True
                 return Later(wait)
         rec.token_reserved = False
+        rec.bypass_cache = False
         if scheduled and rec.poll_due is not None:
             self.metrics.poll_late(self.clock() - rec.poll_due)
         if isinstance(cached, ProviderError):
@@ -261,6 +262,7 @@ class Reconciler:
             await self.writer.write(rec.namespace, rec.name, rec.uid, document, within=timeout)
         except ResourceGone as exc:
             raise Gone(str(exc)) from exc
+        logger.debug("wrote the status of %s/%s", rec.namespace, rec.name)
 
     # ----- helpers
 

@@ -87,6 +87,7 @@ class Record:
     last_write: float | None = None  # wall-clock time of the last status write (heartbeat base)
     poll_due: float | None = None  # monotonic time of the next scheduled poll; None: none scheduled
     woken: bool = False  # the next poll was brought forward by a change (not a scheduled poll)
+    bypass_cache: bool = False  # the next poll must ask the provider (a reconcile request)
     token_reserved: bool = False  # a budget token is reserved for this resource's next fetch
     budget: tuple[str, str, str] | None = None  # the provider budget this resource's fetches use
     demand: float = 0.0  # its share of that budget's demand (calls per second)

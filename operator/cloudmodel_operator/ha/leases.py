@@ -80,6 +80,10 @@ class LeaseLock:
     def held(self) -> bool:
         return self.authority() > 0
 
+    def expires_at(self) -> float | None:
+        """Our clock's time when this replica's authority ends (None: it has none)."""
+        return None if self.last_renew is None else self.last_renew + self.renew_deadline
+
     def authority(self) -> float:
         """Seconds this replica may still act as the holder (0 when it is not the holder)."""
         if self.last_renew is None:
@@ -127,9 +131,14 @@ class LeaseLock:
         if holder != self.identity:
             self.last_renew = None
 
+    @property
+    def request_timeout(self) -> float:
+        """Lease requests must come back well inside the renew deadline, or not at all."""
+        return max(self.renew_deadline / 2, 0.5)
+
     async def read(self) -> None:
         try:
-            raw = await self.client.get(paths.lease(self.namespace, self.name))
+            raw = await self.client.get(paths.lease(self.namespace, self.name), within=self.request_timeout)
         except NotFound:
             raw = None
         self.observe(raw)
@@ -143,14 +152,16 @@ class LeaseLock:
         try:
             if self.raw is None:
                 body = self._lease(now, acquire=True, transitions=0)
-                result = await self.client.create(paths.leases(self.namespace), body)
+                result = await self.client.create(
+                    paths.leases(self.namespace), body, within=self.request_timeout
+                )
             else:
                 spec = dict(self.raw.get("spec") or {})
                 ours = spec.get("holderIdentity") == self.identity
                 transitions = int(spec.get("leaseTransitions") or 0) + (0 if ours else 1)
                 body = self._lease(now, acquire=not ours, transitions=transitions, previous=self.raw)
                 result = await self.client.update(
-                    paths.lease(self.namespace, self.name), body, within=max(self.renew_deadline / 2, 1.0)
+                    paths.lease(self.namespace, self.name), body, within=self.request_timeout
                 )
         except Conflict:
             logger.debug("lost the race for lease %s", self.name)

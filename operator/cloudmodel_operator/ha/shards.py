@@ -127,14 +127,28 @@ class ShardManager:
     async def run(self) -> None:
         if self._ready is not None:
             await self._ready()  # take work only once the caches are warm
-        while not self.stopping:
-            started = self.clock()
-            try:
-                await self.tick()
-            except KubeError as exc:
-                logger.debug("lease round failed: %s", exc)
+        watchdog = asyncio.create_task(self._watchdog(), name="lease-watchdog")
+        try:
+            while not self.stopping:
+                started = self.clock()
+                try:
+                    async with asyncio.timeout(self.retry_period + self.locks[0].request_timeout):
+                        await self.tick()
+                except (KubeError, TimeoutError) as exc:
+                    logger.debug("lease round failed: %s", exc or type(exc).__name__)
+                self._expire()
+                await asyncio.sleep(max(self.retry_period - (self.clock() - started), 0.0))
+        finally:
+            watchdog.cancel()
+
+    async def _watchdog(self) -> None:
+        """Stop work the moment a renew deadline passes, however long a lease round takes."""
+        while True:
+            ends = [self.locks[s].expires_at() for s in self.owned]
+            soonest = min((e for e in ends if e is not None), default=None)
+            delay = self.retry_period if soonest is None else max(soonest - self.clock(), 0.0) + 0.01
+            await asyncio.sleep(min(delay, self.retry_period))  # a deadline, not an event
             self._expire()
-            await asyncio.sleep(max(self.retry_period - (self.clock() - started), 0.0))
 
     def _expire(self) -> None:
         """Stop work on shards whose renew deadline passed (renewals failed or were refused)."""

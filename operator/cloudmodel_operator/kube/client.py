@@ -166,16 +166,25 @@ class KubeClient:
             )
         return decoded
 
-    async def get(self, path: str, *, accept: str | None = None) -> dict[str, Any]:
-        return await self.request("GET", path, verb="get", accept=accept)
+    async def get(
+        self, path: str, *, accept: str | None = None, within: float | None = None
+    ) -> dict[str, Any]:
+        return await self.request("GET", path, verb="get", accept=accept, within=within)
 
     async def list(
-        self, path: str, params: Mapping[str, str] | None = None, *, accept: str | None = None
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        accept: str | None = None,
+        within: float | None = None,
     ) -> dict[str, Any]:
-        return await self.request("GET", path, verb="list", params=params, accept=accept)
+        return await self.request("GET", path, verb="list", params=params, accept=accept, within=within)
 
-    async def create(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        return await self.request("POST", path, verb="create", body=body)
+    async def create(
+        self, path: str, body: Mapping[str, Any], *, within: float | None = None
+    ) -> dict[str, Any]:
+        return await self.request("POST", path, verb="create", body=body, within=within)
 
     async def update(
         self, path: str, body: Mapping[str, Any], *, within: float | None = None

@@ -1,0 +1,184 @@
+"""The engine against the real API server: repair, restart without a storm, reconcile-now, Secrets by get only."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloudmodel_operator.api.spec import GROUP, PLURAL
+from cloudmodel_operator.engine.records import RECONCILE_ANNOTATION
+from cloudmodel_operator.settings import Settings
+from tests.conftest import REPO, Cluster
+from tests.doubles import SCRIPT, Script, observation, scripted
+from tests.e2e.crd_helpers import wait_for_crd
+from tests.e2e.kube_helpers import (
+    NamespaceWrites,
+    cms,
+    condition,
+    get,
+    install_crd,
+    secret,
+    service_account_kubeconfig,
+    wait_for,
+)
+from tests.operator_runner import operator_in_thread
+
+pytestmark = pytest.mark.e2e
+
+SETTINGS = Settings(heartbeat=timedelta(hours=1), terminal_recheck=timedelta(hours=1), metrics_port=0)
+
+
+@pytest.fixture(scope="module")
+def script(cluster: Cluster) -> Iterator[Script]:
+    install_crd(cluster)
+    with scripted("alibaba-hologres") as script:
+        yield script
+
+
+def resource(namespace: str, name: str, instance: str, **spec: Any) -> dict[str, Any]:
+    body = {
+        "provider": "alibaba-hologres",
+        "region": "cn-hangzhou",
+        "instanceId": instance,
+        "credentialsSecretRef": {"name": "creds"},
+        "pollInterval": "1h",
+        **spec,
+    }
+    return cms(namespace, name, body)
+
+
+def ready(obj: dict[str, Any]) -> bool:
+    return condition(obj, "Ready").get("status") == "True"
+
+
+def test_a_status_changed_by_another_client_is_put_back_without_a_fetch(
+    cluster: Cluster, namespace: str, script: Script
+) -> None:
+    SCRIPT.set("hg-repair", observation())
+    secret(cluster, namespace, "creds", {"accessKeyId": "AKID-r", "accessKeySecret": "repair-secret-0001"})
+    with operator_in_thread(str(cluster.kubeconfig), SETTINGS):
+        cluster.apply(resource(namespace, "repair", "hg-repair"))
+        good = wait_for(cluster, namespace, "repair", ready, timeout=20)["status"]
+        calls = SCRIPT.calls["hg-repair"]
+
+        # Another writer claims the service failed.
+        cluster.kubectl(
+            "patch", "cms", "repair", "-n", namespace, "--subresource=status", "--type=merge",
+            "-p", '{"status": {"phase": "Failed", "message": "edited by hand"}}',
+        )  # fmt: skip
+        repaired = wait_for(
+            cluster, namespace, "repair", lambda o: o["status"].get("phase") == "Ready", timeout=15
+        )["status"]
+        assert repaired.get("message") is None
+        assert repaired["conditions"] == good["conditions"]
+
+        # Another writer wipes the status.
+        cluster.kubectl(
+            "patch", "cms", "repair", "-n", namespace, "--subresource=status", "--type=json",
+            "-p", '[{"op": "remove", "path": "/status"}]',
+        )  # fmt: skip
+        restored = wait_for(cluster, namespace, "repair", ready, timeout=15)["status"]
+        assert restored["summary"] == good["summary"]
+        assert restored["lastSyncTime"] == good["lastSyncTime"]
+        # Both repairs came from what the operator knew, not from asking the provider again.
+        assert SCRIPT.calls["hg-repair"] == calls
+
+
+def test_a_restart_polls_on_schedule_and_writes_nothing(
+    cluster: Cluster, namespace: str, script: Script
+) -> None:
+    targets = [f"hg-restart-{n}" for n in range(20)]
+    for target in targets:
+        SCRIPT.set(target, observation())
+    secret(cluster, namespace, "creds", {"accessKeyId": "AKID-s", "accessKeySecret": "restart-secret-0001"})
+    with operator_in_thread(str(cluster.kubeconfig), SETTINGS):
+        for n, target in enumerate(targets):
+            cluster.apply(resource(namespace, f"r{n}", target, pollInterval="10s"))
+        for n in range(len(targets)):
+            wait_for(cluster, namespace, f"r{n}", ready, timeout=30)
+    before = {target: SCRIPT.calls[target] for target in targets}
+    writes = NamespaceWrites(cluster, namespace)
+    with operator_in_thread(str(cluster.kubeconfig), SETTINGS):
+        restarted = time.monotonic()
+        SCRIPT.wait_all(targets, max(before.values()) + 1, timeout=30)
+        first_calls = [
+            next(t for t in SCRIPT.call_times[target] if t >= restarted) - restarted for target in targets
+        ]
+    changed = writes.stop()
+    # Each resource was synced moments ago: its next poll is due when its interval (10 s, +10%
+    # jitter) ends, not at the restart.
+    assert min(first_calls) > 2.0, f"polls right after the restart: {sorted(first_calls)[:5]}"
+    assert max(first_calls) < 10 * 1.1 + 2
+    assert changed == [], f"{len(changed)} status writes caused by the restart"
+
+
+def test_reconcile_now_annotation_fetches_at_once_and_is_echoed(
+    cluster: Cluster, namespace: str, script: Script
+) -> None:
+    SCRIPT.set("hg-now", observation())
+    secret(cluster, namespace, "creds", {"accessKeyId": "AKID-n", "accessKeySecret": "now-secret-0001"})
+    with operator_in_thread(str(cluster.kubeconfig), SETTINGS):
+        cluster.apply(resource(namespace, "now", "hg-now"))
+        wait_for(cluster, namespace, "now", ready, timeout=20)
+        assert SCRIPT.calls["hg-now"] == 1
+        for request in ("2026-11-30T10:00:00Z", "2026-11-30T10:05:00Z"):
+            cluster.kubectl(
+                "annotate", "--overwrite", "cms", "now", "-n", namespace, f"{RECONCILE_ANNOTATION}={request}"
+            )
+            obj = wait_for(
+                cluster,
+                namespace,
+                "now",
+                lambda o, r=request: o["status"].get("lastHandledReconcileAt") == r,
+                timeout=15,
+            )
+            assert RECONCILE_ANNOTATION in obj["metadata"]["annotations"]  # the operator never removes it
+        assert SCRIPT.calls["hg-now"] == 3
+
+
+@pytest.fixture(scope="module")
+def service_account(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped install's identity and rights (no list or watch on Secrets)."""
+    cluster.kubectl("apply", "-k", str(REPO / "manifests"))
+    wait_for_crd(cluster, f"{PLURAL}.{GROUP}")
+    path = tmp_path_factory.mktemp("sa") / "kubeconfig.yaml"
+    return service_account_kubeconfig(cluster, "cloudmodel-system", "cloudmodel-operator", path)
+
+
+def test_a_fixed_secret_is_picked_up_with_get_only(
+    cluster: Cluster, namespace: str, script: Script, service_account: Path
+) -> None:
+    for verb in ("list", "watch"):
+        allowed = cluster.kubectl(
+            "auth", "can-i", verb, "secrets", "-n", namespace,
+            "--as=system:serviceaccount:cloudmodel-system:cloudmodel-operator", check=False,
+        ).stdout.strip()  # fmt: skip
+        assert allowed == "no", f"the shipped RBAC lets the operator {verb} Secrets"
+    SCRIPT.set("hg-fix", observation())
+    secret(cluster, namespace, "creds", {"accessKeyId": "AKID-f"})  # the secret key is missing
+    settings = Settings(
+        heartbeat=timedelta(hours=1),
+        terminal_recheck=timedelta(hours=1),
+        credentials_recheck=timedelta(seconds=4),
+        metrics_port=0,
+    )
+    with operator_in_thread(str(service_account), settings) as running:
+        cluster.apply(resource(namespace, "fix", "hg-fix"))
+        broken = wait_for(
+            cluster, namespace, "fix", lambda o: "failure" in (o.get("status") or {}), timeout=20
+        )
+        assert broken["status"]["failure"]["reason"] == "CredentialsMissing"
+        assert broken["status"]["failure"]["secret"] == "creds"
+        fixed_at = time.monotonic()
+        secret(cluster, namespace, "creds", {"accessKeyId": "AKID-f", "accessKeySecret": "fixed-secret-0001"})
+        wait_for(cluster, namespace, "fix", ready, timeout=20)
+        took = time.monotonic() - fixed_at
+        assert took < 4 + 4, f"the fix took {took:.1f}s to be noticed (recheck 4s)"
+        reads = running.metrics.kube_requests.labels("get", "200")._value.get()
+        assert reads >= 2  # the Secret was read with get, again after the fix
+        assert get(cluster, namespace, "fix")["status"].get("failure") is None
