@@ -8,6 +8,7 @@ edit or a wiped status is put back), or to refresh `lastSyncTime` when the heart
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from cloudmodel_operator.api.conditions import Reason
-from cloudmodel_operator.api.observation import Phase
+from cloudmodel_operator.api.observation import Observation, Phase
 from cloudmodel_operator.api.status import CloudModelServiceStatus
 from cloudmodel_operator.engine.endpoints import EndpointNotAllowed
 from cloudmodel_operator.engine.fetcher import BudgetKey, Fetcher
@@ -107,10 +108,31 @@ class Reconciler:
             outcome, late_note = fetched
             retrying = not isinstance(outcome, FetchFailed) or outcome.retrying
             next_poll = jittered(interval) if retrying else self.settings.terminal_recheck.total_seconds()
+            if self._unchanged(rec, outcome, late_note):
+                self.metrics.passes.labels("poll", "unchanged").inc()
+                return Done(next_poll)
         result = await self._conclude(rec, outcome, late_note)
         if isinstance(result, Later):
             return result
         return Done(next_poll)
+
+    def _unchanged(self, rec: Record, outcome: Outcome, late_note: str | None) -> bool:
+        """The same answer as last time, on a status built cleanly from it: nothing to build or write.
+
+        This is the steady state of almost every resource, so it skips the whole status build.
+        """
+        if not isinstance(outcome, Observed):
+            rec.observed_digest = rec.clean_key = None
+            return False
+        observed = _observation_digest(outcome.observation)
+        key = (rec.generation, rec.reconcile_request, late_note)
+        same = observed == rec.observed_digest and key == rec.clean_key and rec.seen_digest == rec.ours_digest
+        heartbeat_due = (
+            rec.last_write is None
+            or self.wall().timestamp() - rec.last_write >= self.settings.heartbeat.total_seconds()
+        )
+        rec.observed_digest, rec.clean_key = observed, key
+        return same and not heartbeat_due
 
     async def _fetch(
         self, rec: Record, interval: float, scheduled: bool
@@ -296,8 +318,11 @@ class Reconciler:
     ) -> None:
         ref = ObjectRef(rec.namespace, rec.name, rec.uid)
         before = previous.phase if previous.conditions else None
-        if new.phase is not before and (new.lastSyncTime is not None or before is not None):
-            warning = new.phase in (Phase.FAILED, Phase.DEGRADED)
+        warning = new.phase in (Phase.FAILED, Phase.DEGRADED)
+        # The first phase of a healthy resource says nothing the status does not (and thousands of
+        # new resources would double the writes); a first phase that is a problem is worth an Event.
+        first = before is None
+        if new.phase is not before and (not first or (new.lastSyncTime is not None and warning)):
             ready = new.condition("Ready")
             why = f" ({ready.reason})" if ready is not None and new.phase is Phase.UNKNOWN else ""
             detail = f": {new.message}" if new.message and new.phase is not Phase.UNKNOWN else ""
@@ -321,6 +346,11 @@ class Reconciler:
                 "Recovered",
                 f"fetching {new.target} works again after {previous.failure.consecutiveFailures} failure(s)",
             )
+
+
+def _observation_digest(observation: Observation) -> bytes:
+    dump = observation.model_dump_json(exclude={"requestId"})
+    return hashlib.blake2b(dump.encode(), digest_size=16).digest()
 
 
 def _without_observation(status: CloudModelServiceStatus) -> CloudModelServiceStatus:

@@ -91,6 +91,8 @@ class Record:
     token_reserved: bool = False  # a budget token is reserved for this resource's next fetch
     budget: tuple[str, str, str] | None = None  # the provider budget this resource's fetches use
     demand: float = 0.0  # its share of that budget's demand (calls per second)
+    observed_digest: bytes | None = None  # digest of the last observation the status was built from
+    clean_key: tuple[object, ...] | None = None  # what that clean build depended on besides it
     repairs: int = 0  # writes that put back a status another client changed, in this window
     repair_window: float = 0.0
 

@@ -8,6 +8,7 @@ inside the pass's deadline: a retry whose wait would end after the deadline is n
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -51,6 +52,22 @@ class RetryPolicy:
         within: float | None = None,
     ) -> T:
         """Call `fn`, retrying retryable provider errors; give up before `within` seconds pass."""
+        started = time.monotonic()
+        try:
+            return await fn()  # the common case pays nothing for the retry machinery
+        except ProviderError as exc:
+            if not exc.retryable or self.attempts <= 1:
+                raise
+            first = exc
+        replayed = False
+
+        async def again() -> T:
+            # Tenacity counts the failure we already had as its first attempt.
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                raise first
+            return await fn()
 
         def before_sleep(state: RetryCallState) -> None:
             if on_retry is not None and state.outcome is not None and state.next_action is not None:
@@ -58,14 +75,14 @@ class RetryPolicy:
                 if isinstance(error, ProviderError):
                     on_retry(error, state.next_action.sleep)
 
+        budget = (within if within is not None else self.deadline) - (time.monotonic() - started)
         extra: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.attempts)
-            | stop_before_delay(within if within is not None else self.deadline),
+            stop=stop_after_attempt(self.attempts) | stop_before_delay(max(budget, 0.0)),
             wait=self.wait_seconds,
             retry=retry_if_exception(lambda exc: isinstance(exc, ProviderError) and exc.retryable),
             before_sleep=before_sleep,
             reraise=True,
             **extra,
         )
-        return await retrying(fn)
+        return await retrying(again)

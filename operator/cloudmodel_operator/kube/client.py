@@ -105,6 +105,9 @@ class KubeClient:
             headers={"User-Agent": user_agent, "Accept": "application/json"},
             trust_env=False,
             follow_redirects=False,
+            # One multiplexed connection instead of a pool of dozens: the pool's per-request scan
+            # of its idle connections was a fifth of the operator's CPU at a thousand resources.
+            http2=True,
         )
 
     async def aclose(self) -> None:
