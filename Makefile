@@ -11,6 +11,8 @@ IMAGE_ROOT := build/image/opt/cloudmodel
 SBOM := build/sbom/cloudmodel-operator.cdx.json
 AUDIT_REPORT := build/audit/runtime.json
 AUDIT_FLAGS ?=
+# e.g. make sandbox SANDBOX_FLAGS="--simulator-port 8788 --metrics-port 9090"
+SANDBOX_FLAGS ?=
 # One resolver for every lock: Python 3.11 on Linux, the image's platform.
 COMPILE := $(BIN)/uv pip compile --quiet --python-version 3.11 --python-platform linux --custom-compile-command "make lock"
 
@@ -44,7 +46,7 @@ unit: setup
 	$(BIN)/pytest tests/unit
 
 sandbox: setup controlplane
-	$(BIN)/cloudmodel-dev sandbox
+	$(BIN)/cloudmodel-dev sandbox $(SANDBOX_FLAGS)
 
 # Re-pin every lock to the newest releases pyproject allows: the image's runtime set and the
 # wheel build's setuptools with hashes (the image installs them with --require-hashes), the

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import kopf
 from kubernetes import client, config
+
+# kubernetes<36 logs every response body at DEBUG, Secrets included (their last-applied
+# annotation carries stringData in clear): never let that logger go below INFO.
+logging.getLogger("kubernetes.client.rest").setLevel(logging.INFO)
 
 
 def load_configuration(kubeconfig: str | None = None) -> client.Configuration:
@@ -17,10 +22,10 @@ def load_configuration(kubeconfig: str | None = None) -> client.Configuration:
     """
     configuration = client.Configuration()
     if kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
-        config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        config.load_incluster_config(client_configuration=configuration)
     else:
         path = kubeconfig or os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config")
-        config.load_kube_config(config_file=path, client_configuration=configuration)  # type: ignore[no-untyped-call]
+        config.load_kube_config(config_file=path, client_configuration=configuration)
     return configuration
 
 

@@ -31,10 +31,29 @@ class KubeResources:
         body = [{"op": "add", "path": "/status", "value": status}]
 
         def call() -> dict[str, Any]:
+            # kubernetes<36 sends every custom-object status patch as a merge patch and has no
+            # _content_type; this one is a JSON patch (it replaces the whole status), so it is sent
+            # as such through the generic call.
             result = cast(
                 dict[str, Any],
-                self.objects.patch_namespaced_custom_object_status(
-                    GROUP, VERSION, namespace, PLURAL, name, body, _content_type="application/json-patch+json"
+                self.api.call_api(
+                    "/apis/{group}/{version}/namespaces/{namespace}/{plural}/{name}/status",
+                    "PATCH",
+                    path_params={
+                        "group": GROUP,
+                        "version": VERSION,
+                        "namespace": namespace,
+                        "plural": PLURAL,
+                        "name": name,
+                    },
+                    header_params={
+                        "Content-Type": "application/json-patch+json",
+                        "Accept": "application/json",
+                    },
+                    body=body,
+                    response_type="object",
+                    auth_settings=["BearerToken"],
+                    _return_http_data_only=True,
                 ),
             )
             return result
