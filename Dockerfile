@@ -1,11 +1,14 @@
 # syntax=docker/dockerfile:1
 # The operator image: `cloudmodel run` as a non-root user on a slim, pinned Python.
+# Only the operator and its hash-pinned runtime set (requirements/runtime.lock) are installed, by
+# hack/install-image.sh, which CI runs too; no simulator, sandbox, pip or setuptools ships.
+# For reproducible builds, pin the base image by digest as well (python:3.11.14-slim-bookworm@sha256:...).
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
-COPY requirements/runtime.lock requirements/runtime.lock
-COPY pyproject.toml README.md ./
+COPY requirements/build.lock requirements/runtime.lock requirements/
+COPY pyproject.toml README.md LICENSE ./
 COPY operator/ operator/
 COPY hack/install-image.sh hack/install-image.sh
 RUN sh hack/install-image.sh /opt/cloudmodel

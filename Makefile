@@ -6,13 +6,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup controlplane lint test unit e2e sandbox crd lock clean
+# Supply chain artifacts (CI keeps them): the image's install tree, its SBOM, the audit report.
+IMAGE_ROOT := build/image/opt/cloudmodel
+SBOM := build/sbom/cloudmodel-operator.cdx.json
+AUDIT_REPORT := build/audit/runtime.json
+AUDIT_FLAGS ?=
+# e.g. make sandbox SANDBOX_FLAGS="--simulator-port 8788 --metrics-port 9090"
+SANDBOX_FLAGS ?=
+# One resolver for every lock: Python 3.11 on Linux, the image's platform.
+COMPILE := $(BIN)/uv pip compile --quiet --python-version 3.11 --python-platform linux --custom-compile-command "make lock"
+
+.PHONY: setup controlplane lint test unit e2e sandbox crd lock image-root sbom audit clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml devtools/pyproject.toml requirements/test.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements/test.lock pip
 	$(BIN)/pip install --quiet -c requirements/test.lock -e '.[test]' -e ./devtools
 	touch $(STAMP)
 
@@ -36,17 +46,30 @@ unit: setup
 	$(BIN)/pytest tests/unit
 
 sandbox: setup controlplane
-	$(BIN)/cloudmodel-dev sandbox
+	$(BIN)/cloudmodel-dev sandbox $(SANDBOX_FLAGS)
 
-# Re-pin the runtime (container image) and test dependencies from a clean install.
-lock:
-	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
-	$(VENV)-lock/bin/pip install --quiet .
-	{ echo "# Runtime dependencies of the container image, pinned (pip freeze of a clean install of '.')."; \
-	  echo "# Regenerate: make lock"; $(VENV)-lock/bin/pip freeze --exclude cloudmodel-operator; } > requirements/runtime.lock
-	$(VENV)-lock/bin/pip install --quiet '.[test]' ./devtools
-	$(VENV)-lock/bin/pip freeze --exclude cloudmodel-operator --exclude cloudmodel-dev > requirements/test.lock
-	rm -rf $(VENV)-lock
+# Re-pin every lock to the newest releases pyproject allows: the image's runtime set and the
+# wheel build's setuptools with hashes (the image installs them with --require-hashes), the
+# development set with the runtime packages held at their runtime.lock versions.
+lock: setup
+	$(COMPILE) --upgrade --generate-hashes pyproject.toml -o requirements/runtime.lock
+	$(COMPILE) --upgrade --generate-hashes requirements/build.in -o requirements/build.lock
+	$(COMPILE) --upgrade requirements/test.in -c requirements/runtime.lock \
+	  --no-emit-package cloudmodel-operator --no-emit-package cloudmodel-dev -o requirements/test.lock
+
+# The image's /opt/cloudmodel, installed by the same script the Dockerfile runs.
+image-root:
+	rm -rf build/image
+	sh hack/install-image.sh $(IMAGE_ROOT)
+
+# CycloneDX SBOM of exactly what the image installs, checked against requirements/runtime.lock.
+sbom: setup image-root
+	$(BIN)/python -m hack.sbom $(IMAGE_ROOT) $(SBOM)
+
+# Known vulnerabilities in the pinned runtime set (pip-audit, PyPI's advisory data); see
+# docs/operations.md for what an incomplete audit means. AUDIT_FLAGS=--strict fails on it.
+audit: setup
+	$(BIN)/python -m hack.audit requirements/runtime.lock --report $(AUDIT_REPORT) $(AUDIT_FLAGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from cloudmodel_dev.sandbox import SIMULATOR_PORT
 from cloudmodel_operator import __version__
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a TCP port")
+    return port
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = commands.add_parser("sandbox", help="local control plane + simulator + operator + samples")
     sandbox.add_argument("--scenario", default=None, help="simulator scenario YAML")
+    sandbox.add_argument(
+        "--simulator-port", type=_port, default=SIMULATOR_PORT, metavar="N",
+        help=f"the provider simulator's port on 127.0.0.1; the samples' spec.endpoint follows it (default {SIMULATOR_PORT})",
+    )  # fmt: skip
+    sandbox.add_argument(
+        "--metrics-port", type=_port, default=0, metavar="N",
+        help="the operator's /metrics port (default: any free port)",
+    )  # fmt: skip
     return parser
 
 
@@ -38,6 +54,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sandbox":
         from cloudmodel_dev.sandbox import main as sandbox_main
 
-        return sandbox_main(args.scenario)
+        return sandbox_main(args.scenario, args.simulator_port, args.metrics_port)
     parser.print_help()
     return 0

@@ -192,7 +192,7 @@ def _number(quantity: str | None) -> float | None:
     if quantity is None:
         return None
     try:
-        return float(parse_quantity(quantity))  # type: ignore[no-untyped-call]
+        return float(parse_quantity(quantity))
     except ValueError:
         return None
 

@@ -1,0 +1,1 @@
+"""Repository scripts. Run the Python ones from the checkout root: `python -m hack.NAME`."""
