@@ -69,7 +69,7 @@ class Fetcher:
 
     def key(self, target: Target, credentials: Credentials) -> FetchKey:
         provider = get_provider(target.provider)
-        base_url = self.policy.resolve(target.endpoint, provider.default_base_url(target.region))
+        base_url = self.policy.resolve(provider, target.region, target.endpoint)
         return FetchKey(target.provider, base_url, target, fingerprint(credentials))
 
     async def fetch(self, target: Target, credentials: Credentials, *, max_age: float) -> Observation:
