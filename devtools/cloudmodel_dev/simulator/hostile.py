@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from functools import cache
@@ -55,14 +56,16 @@ def _padding_chunks(size: int | None) -> Iterator[bytes]:
         yield piece
 
 
-async def huge(request: web.Request, size: int | None, headers: dict[str, str]) -> web.StreamResponse:
-    """A body of `size` bytes with its Content-Length, or (None) a chunked body without end."""
+async def huge(
+    request: web.Request, size: int | None, headers: dict[str, str], *, chunked: bool
+) -> web.StreamResponse:
+    """A body of `size` bytes (None: without end), chunked or announced by its Content-Length."""
     response = web.StreamResponse(status=200, headers=headers)
     response.content_type = "application/json"
-    if size is not None:
-        response.content_length = size
-    else:
+    if chunked or size is None:
         response.enable_chunked_encoding()
+    else:
+        response.content_length = size
     await response.prepare(request)
     try:
         for piece in _padding_chunks(size):
@@ -97,13 +100,19 @@ async def bomb(request: web.Request, size: int, headers: dict[str, str]) -> web.
     return response
 
 
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T")
+
+
 def echo_into(document: Any, echo: str) -> Any:
-    """Every string of `document` with `echo` appended: a provider quoting the request back."""
+    """Every text of `document` with `echo` appended: a provider quoting the request back.
+
+    Timestamps are left alone: they are not text, and a broken one would only exercise the
+    timestamp check, not the scrubbing of texts."""
     if isinstance(document, dict):
         return {key: echo_into(value, echo) for key, value in document.items()}
     if isinstance(document, list):
         return [echo_into(value, echo) for value in document]
-    if isinstance(document, str):
+    if isinstance(document, str) and not _TIME.match(document):
         return f"{document} {echo}"
     return document
 

@@ -134,7 +134,8 @@ class Fault(_Strict):
 
     @property
     def body_size(self) -> int | None:
-        """huge-body: 50 MiB; gzip-bomb: 512 MiB decoded (about 0.5 MiB sent); endless: no end."""
+        """huge-body: 50 MiB; gzip-bomb: 512 MiB decoded (about 0.5 MiB sent); endless: no end
+        unless `size` says (it is chunked either way)."""
         if self.size is not None:
             return self.size
         return {"huge-body": 50 * MiB, "gzip-bomb": 512 * MiB}.get(self.kind)

@@ -241,7 +241,7 @@ class Simulator:
         kind = fault.kind
         headers = {api.request_id_header: request_id}
         if kind in ("huge-body", "endless"):
-            return await hostile.huge(request, fault.body_size, headers)
+            return await hostile.huge(request, fault.body_size, headers, chunked=kind == "endless")
         if kind == "gzip-bomb":
             return await hostile.bomb(request, fault.body_size or 0, headers)
         if kind == "deep-nesting":
