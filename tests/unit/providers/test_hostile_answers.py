@@ -180,7 +180,8 @@ async def test_impossible_numbers_are_invalid_responses_naming_the_field(
     assert error.error_class is ErrorClass.INVALID_RESPONSE, error
     assert FIRST_NUMBER[name] in error.message  # "... body at <field>: <what is wrong>"
     field = error.message.split(" body at ", 1)[1].split(":", 1)[0]
-    assert field and " " not in field, error.message
+    assert field, error.message
+    assert " " not in field, error.message
 
 
 @pytest.mark.parametrize("name", [*PROVIDERS, "huawei-modelarts-iam"])
