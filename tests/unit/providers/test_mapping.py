@@ -607,3 +607,16 @@ def test_unknown_extra_fields_are_ignored(name: str) -> None:
     mapper, body = SEED_BODIES[name]
     body = copy.deepcopy(body) | {"brandNewField": {"nested": [1, 2, 3]}}
     assert mapper(body).phase is not Phase.UNKNOWN or name == "alibaba-guardrail"
+
+
+@pytest.mark.parametrize(("status", "expected"), [("Running", Phase.READY), ("Failed", Phase.FAILED)])
+def test_hologres_bailian_only_instance_takes_its_services_phase(status: str, expected: Phase) -> None:
+    # No AI-node fields at all (no node status, no serviceCount): the services decide.
+    body = {
+        "requestId": "R",
+        "modelServiceList": [{"modelName": "qwen", "status": status, "provider": "bailian"}],
+    }
+    observation = hologres_of(body)
+    assert observation.phase is expected
+    assert observation.providerState is None
+    assert observation.replicas.model_dump() == {"desired": None, "ready": None}
