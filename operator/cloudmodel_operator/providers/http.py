@@ -1,4 +1,4 @@
-"""The one HTTP client factory and the transport helpers every provider uses.
+"""The one HTTP client factory and the transport functions every provider uses.
 
 Nothing a provider sends is trusted: the body is streamed with a cap on the bytes on the wire
 and on the decompressed size (the operator decodes gzip/deflate itself, in bounded steps, so a

@@ -1,6 +1,6 @@
 """Every provider-sourced string and list, scrubbed and capped before it becomes status data.
 
-One helper for every text (`redact`: registered secrets, the request's own credentials and
+One function for every text (`redact`: registered secrets, the request's own credentials and
 secret-shaped text masked, then a length cap with a visible mark) and one cap for every list,
 applied to the whole `Observation` and to every `ProviderError` by `Provider.observe`. Totals
 (replicas, phase) are computed by the mappings over the full lists before anything is cut.
