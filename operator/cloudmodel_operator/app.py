@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 from prometheus_client import start_http_server
 
 from cloudmodel_operator import __version__, health
-from cloudmodel_operator.engine.endpoints import EndpointPolicy
 from cloudmodel_operator.engine.engine import Engine
 from cloudmodel_operator.engine.fetcher import Fetcher, FetchHooks
 from cloudmodel_operator.engine.reconcile import Reconciler
@@ -40,6 +39,7 @@ from cloudmodel_operator.kube.events import EventRecorder
 from cloudmodel_operator.kube.informer import Informer
 from cloudmodel_operator.kube.status import StatusWriter
 from cloudmodel_operator.metrics import Metrics
+from cloudmodel_operator.providers.endpoints import EndpointPolicy
 from cloudmodel_operator.providers.http import make_client
 from cloudmodel_operator.redact import install_log_redaction
 from cloudmodel_operator.settings import Settings

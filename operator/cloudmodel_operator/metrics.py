@@ -87,6 +87,12 @@ class Metrics:
         self.shard_owned = Gauge("cloudmodel_shard_owned", "1 for each shard this replica owns.",
                                  ["shard"], registry=r)  # fmt: skip
         self.shards = Gauge("cloudmodel_shards", "The number of shards resources are split into.", registry=r)
+        self.provider_counter = Gauge(
+            "cloudmodel_provider_counter",
+            "A running total the provider reports for the target (e.g. ModelArts invocations): kept out of "
+            "the status because it changes on every poll.",
+            [*RESOURCE_LABELS, "counter"], registry=r,
+        )  # fmt: skip
         self.credentials_valid = Gauge(
             "cloudmodel_credentials_valid",
             "1 when the last provider call with this Secret's credentials worked, 0 while they fail.",
@@ -118,6 +124,12 @@ class Metrics:
         self.poll_lateness.observe(max(seconds, 0.0))
 
     def status_changed(self, body: dict[str, Any], status: CloudModelServiceStatus) -> None:
+        """The operator wrote this status."""
+        self.status_writes.inc()
+        self.observe_status(body, status)
+
+    def observe_status(self, body: dict[str, Any], status: CloudModelServiceStatus) -> None:
+        """Export a resource's status (one this replica owns) as its per-resource series."""
         meta = body.get("metadata", {})
         namespace, name = meta.get("namespace", ""), meta.get("name", "")
         provider = str(body.get("spec", {}).get("provider", ""))
@@ -125,7 +137,6 @@ class Metrics:
             self.resource_gone(namespace, name)
         self._known[(namespace, name)] = provider
         labels = (namespace, name, provider)
-        self.status_writes.inc()
         for phase in Phase:
             self.phase.labels(*labels, phase.value).set(1 if status.phase is phase else 0)
         for condition in status.conditions:
@@ -153,7 +164,8 @@ class Metrics:
             return
         match = {"namespace": namespace, "name": name, "provider": provider}
         for gauge in (self.phase, self.condition, self.replicas_ready, self.replicas_desired, self.resource_total,
-                      self.resource_used, self.expiry, self.last_sync, self.failures):  # fmt: skip
+                      self.resource_used, self.expiry, self.last_sync, self.failures,
+                      self.provider_counter):  # fmt: skip
             for labels in [k for k in gauge._metrics if dict(zip(gauge._labelnames, k, strict=True)).items()
                            >= match.items()]:  # fmt: skip
                 gauge.remove(*labels)
@@ -182,6 +194,10 @@ class Metrics:
         if expires is not None:
             self.credentials_expiry.labels(*labels).set(expires)
 
+    def counters(self, namespace: str, name: str, provider: str, values: dict[str, float]) -> None:
+        for counter, value in values.items():
+            self.provider_counter.labels(namespace, name, provider, counter).set(value)
+
     def shards_owned(self, shards: int, owned: set[int]) -> None:
         self.shards.set(shards)
         for shard in range(shards):
@@ -192,7 +208,7 @@ def _number(quantity: str | None) -> float | None:
     if quantity is None:
         return None
     try:
-        return float(parse_quantity(quantity))
+        return float(parse_quantity(quantity))  # type: ignore[no-untyped-call]
     except ValueError:
         return None
 

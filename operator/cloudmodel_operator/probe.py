@@ -21,10 +21,10 @@ from pydantic import ValidationError
 from cloudmodel_operator import logsetup
 from cloudmodel_operator.api.spec import CloudModelServiceSpec
 from cloudmodel_operator.api.status import CloudModelServiceStatus
-from cloudmodel_operator.engine.endpoints import EndpointNotAllowed, EndpointPolicy
 from cloudmodel_operator.engine.fetcher import Fetcher
 from cloudmodel_operator.engine.status_builder import Context, Observed, build_status
 from cloudmodel_operator.providers.base import Credentials, CredentialsError, ProviderError
+from cloudmodel_operator.providers.endpoints import EndpointNotAllowed, EndpointPolicy
 from cloudmodel_operator.providers.http import make_client
 from cloudmodel_operator.redact import install_log_redaction, redact, register_secret
 

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNTIME_LOCK = ROOT / "requirements" / "runtime.lock"
 PRODUCT = "cloudmodel-operator"
 # Development-only distributions and packages that must never reach the image.
-DEVELOPMENT_DISTRIBUTIONS = {"cloudmodel-dev", "kopf", "aiohttp", "pip", "setuptools", "wheel", "pytest"}
-DEVELOPMENT_MODULES = ["cloudmodel_dev", "aiohttp", "kopf", "pip", "setuptools"]
+DEVELOPMENT_DISTRIBUTIONS = {"cloudmodel-dev", "kopf", "pip", "setuptools", "wheel", "pytest"}
+DEVELOPMENT_MODULES = ["cloudmodel_dev", "kopf", "pip", "setuptools"]
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +99,23 @@ def test_image_has_no_development_code_or_dependency(image_root: Path) -> None:
     site_packages = next(image_root.glob("lib/python3*/site-packages"))
     product_files = {path.stem for path in (site_packages / "cloudmodel_operator").rglob("*.py")}
     assert product_files.isdisjoint({"simulator", "sandbox", "controlplane", "server", "scenario"})
+
+
+def test_aiohttp_is_only_the_kubernetes_clients_dependency_and_never_loaded(image_root: Path) -> None:
+    """kubernetes 36+ declares aiohttp for an asyncio client the operator does not use."""
+    required_by = run_in_image(
+        image_root, "-c", "import importlib.metadata as m; "
+        "print(sorted(d.name for d in m.distributions() if any("
+        "r.split(';')[0].split('>')[0].split('=')[0].split('<')[0].strip().lower() == 'aiohttp' "
+        "and 'extra ==' not in r for r in (d.requires or []))))",
+    ).stdout.strip()  # fmt: skip
+    # kubernetes needs it directly and through aiohttp-retry (its own dependency); nothing else does.
+    assert required_by == "['aiohttp-retry', 'kubernetes']", required_by
+    loaded = run_in_image(
+        image_root, "-c", "import sys, cloudmodel_operator.app, cloudmodel_operator.probe; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'kopf', 'cloudmodel_dev')))",
+    ).stdout.strip()  # fmt: skip
+    assert loaded == "[]"
 
 
 def test_image_cli_offers_only_run_and_probe(image_root: Path) -> None:

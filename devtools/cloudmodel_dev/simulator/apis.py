@@ -64,6 +64,16 @@ class ProviderApi:
             document[self.request_id_field] = request_id
         return self.json(200, document, request_id)
 
+    def verbatim(self, body: bytes, request_id: str) -> web.Response:
+        """A success answer whose body is exactly `body` (a seed example; its own request id kept)."""
+        return web.Response(
+            status=200,
+            body=body,
+            content_type="application/json",
+            charset="utf-8",
+            headers={self.request_id_header: request_id},
+        )
+
     def json(
         self, status: int, document: dict[str, Any], request_id: str, headers: dict[str, str] | None = None
     ) -> web.Response:

@@ -57,6 +57,16 @@ class Authenticator:
         self._tokens: dict[str, IssuedToken] = {}
         self._failures: dict[str, _Failures] = {}
 
+    def secrets_of(self, principal: str) -> list[str]:
+        """Every secret the scenario holds for the caller `check` named (for echo faults)."""
+        found: list[str] = []
+        for table in (self._alibaba, self._huawei, self._baidu):
+            pair = table.get(principal)
+            if pair is not None:
+                found += [pair.secret, *([pair.security_token] if pair.security_token else [])]
+        found += [password for (_, user), password in self._users.items() if user == principal]
+        return found
+
     def check(self, cloud: str, parts: RequestParts) -> str:
         """The caller's identity (AK or IAM user), or `AuthRejected` in the cloud's own terms."""
         if not self.enabled:

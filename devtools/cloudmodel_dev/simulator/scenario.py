@@ -34,7 +34,16 @@ FaultKind = Literal[
     "truncated",
     "not-found",
     "unknown-state",
+    "drip",
+    "huge-body",
+    "endless",
+    "gzip-bomb",
+    "echo-credentials",
+    "bad-numbers",
+    "deep-nesting",
 ]
+BadNumbers = Literal["nan", "infinity", "negative", "huge"]
+MiB = 1024 * 1024
 
 _MODELARTS_ID = re.compile(r"[^/\s]+/[^/\s]+")
 _GUARDRAIL_ID = re.compile(r"(\d+)/scene-([012])")
@@ -106,6 +115,9 @@ class Fault(_Strict):
     message: str | None = None  # error override
     retryAfter: float | None = Field(default=None, ge=0)  # throttle, in seconds
     state: str | None = None  # unknown-state: the value to serve
+    size: int | None = Field(default=None, ge=0)  # huge-body / endless / gzip-bomb: body bytes (decoded)
+    numbers: BadNumbers | None = None  # bad-numbers: what every number in the body becomes
+    depth: int | None = Field(default=None, ge=1, le=10_000_000)  # deep-nesting: levels of arrays
 
     @model_validator(mode="after")
     def _check(self) -> Fault:
@@ -115,9 +127,18 @@ class Fault(_Strict):
 
     @property
     def delay(self) -> float:
+        """latency/timeout: the wait; drip: the wait between two bytes."""
         if self.seconds is not None:
             return self.seconds
-        return 30.0 if self.kind == "timeout" else 1.0
+        return {"timeout": 30.0, "drip": 2.0}.get(self.kind, 1.0)
+
+    @property
+    def body_size(self) -> int | None:
+        """huge-body: 50 MiB; gzip-bomb: 512 MiB decoded (about 0.5 MiB sent); endless: no end
+        unless `size` says (it is chunked either way)."""
+        if self.size is not None:
+            return self.size
+        return {"huge-body": 50 * MiB, "gzip-bomb": 512 * MiB}.get(self.kind)
 
 
 class TimelineStep(_Strict):

@@ -32,7 +32,7 @@ from typing import Any
 
 from aiohttp import web
 
-from cloudmodel_dev.simulator import admin
+from cloudmodel_dev.simulator import admin, hostile
 from cloudmodel_dev.simulator.apis import APIS, ProviderApi, Reply
 from cloudmodel_dev.simulator.auth import Authenticator, IamError
 from cloudmodel_dev.simulator.bodies import guardrail
@@ -209,12 +209,17 @@ class Simulator:
         fault = self.store.take_fault(api.provider, target_id)
         if fault is not None:
             self._record(request, api.provider, target_id, fault.kind)
-            return await self._fault(fault, api, target_id, request, request_id)
+            return await self._fault(fault, api, target_id, request, request_id, principal)
         return self._answer(request, api, target_id, request_id, record=True)
 
     def _answer(
         self, request: web.Request, api: ProviderApi, target_id: str, request_id: str, *, record: bool
     ) -> web.Response:
+        verbatim = self.store.render_verbatim(api.provider, target_id)
+        if verbatim is not None:
+            if record:
+                self._record(request, api.provider, target_id, "ok")
+            return api.verbatim(verbatim, request_id)
         document = self.store.render(api.provider, target_id)
         if document is None:
             if record:
@@ -225,9 +230,24 @@ class Simulator:
         return api.success(document, request_id)
 
     async def _fault(
-        self, fault: Fault, api: ProviderApi, target_id: str, request: web.Request, request_id: str
+        self,
+        fault: Fault,
+        api: ProviderApi,
+        target_id: str,
+        request: web.Request,
+        request_id: str,
+        principal: str,
     ) -> web.StreamResponse:
         kind = fault.kind
+        headers = {api.request_id_header: request_id}
+        if kind in ("huge-body", "endless"):
+            return await hostile.huge(request, fault.body_size, headers, chunked=kind == "endless")
+        if kind == "gzip-bomb":
+            return await hostile.bomb(request, fault.body_size or 0, headers)
+        if kind == "deep-nesting":
+            return web.Response(
+                status=200, body=hostile.deep_payload(fault.depth or 200_000), content_type="application/json"
+            )
         if kind == "latency":
             await self._sleep(fault.delay)
             return self._answer(request, api, target_id, request_id, record=False)
@@ -246,11 +266,38 @@ class Simulator:
         if kind == "unknown-state":
             api.set_unknown_state(document, fault.state)
             return api.success(document, request_id)
+        if kind == "echo-credentials":
+            return api.success(hostile.echo_into(document, self._echo(request, principal)), request_id)
+        if api.request_id_field and api.request_id_field not in document:
+            document[api.request_id_field] = request_id
+        if kind == "bad-numbers":
+            payload = hostile.bad_numbers_payload(document, fault.numbers or "nan")
+            return web.Response(status=200, body=payload, content_type="application/json", headers=headers)
         payload = json.dumps(document, ensure_ascii=False).encode()
+        if kind == "drip":
+            return await hostile.drip(request, payload, fault.delay, self._sleep, headers)
         if kind == "bad-json":
             broken = payload[: max(1, len(payload) // 3)] + b",,}"
             return web.Response(status=200, body=broken, content_type="application/json")
         return await _truncated(request, payload, api.request_id_header, request_id)
+
+    def _echo(self, request: web.Request, principal: str) -> str:
+        """What a provider quoting the request back would say: its credentials, in every form."""
+        quoted = [
+            f"{name}: {request.headers[name]}"
+            for name in ("Authorization", "X-Auth-Token", "X-Security-Token", "x-acs-security-token")
+            if name in request.headers
+        ]
+        token = request.headers.get("X-Auth-Token")
+        return " ".join(
+            [
+                "(echo)",
+                *quoted,
+                *([f"Bearer {token}"] if token else []),
+                f"caller {principal}",
+                *self.auth.secrets_of(principal),
+            ]
+        )
 
     async def _iam_token(self, request: web.Request) -> web.StreamResponse:
         request_id = APIS["huawei-modelarts"].new_request_id()

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from cloudmodel_dev.simulator.apis import APIS
+from cloudmodel_dev.simulator.bodies import seeds
 from cloudmodel_dev.simulator.scenario import (
     PROVIDERS,
     Fault,
@@ -182,6 +183,19 @@ class Store:
                 return None
             state, response = target.effective(self._clock())
         return deep_merge(APIS[provider].default_body(target_id, state), response)
+
+    def render_verbatim(self, provider: str, target_id: str) -> bytes | None:
+        """The seed example's own bytes, when the target is an example serving it unchanged."""
+        if not seeds.is_example(provider, target_id):
+            return None
+        with self._lock:
+            target = self._targets.get((provider, target_id))
+            if target is None:
+                return None
+            state, response = target.effective(self._clock())
+        if response or state != seeds.EXAMPLE_STATES[provider]:
+            return None
+        return seeds.example_bytes(provider)
 
     def describe(self) -> list[dict[str, Any]]:
         with self._lock:

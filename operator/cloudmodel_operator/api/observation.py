@@ -67,8 +67,8 @@ class Resources(StatusModel):
     computeUnits: Usage | None = None
 
 
-class ServiceResources(StatusModel):
-    """What one model service is allocated (same units as `Resources`)."""
+class ResourceAmounts(StatusModel):
+    """Amounts of each resource (same units as `Resources`)."""
 
     cpu: str | None = None
     memory: str | None = None
@@ -76,6 +76,17 @@ class ServiceResources(StatusModel):
     gpuMemory: str | None = None
     npu: str | None = None
     computeUnits: str | None = None
+
+
+class ServiceResources(StatusModel):
+    """What one model service is allocated: per replica and for all its replicas together.
+
+    Each is set only where the provider says it or it follows from what the provider says
+    (total = per replica x replicas); docs/providers.md says which for every provider.
+    """
+
+    perReplica: ResourceAmounts | None = Field(default=None, description="Allocated to each replica.")
+    total: ResourceAmounts | None = Field(default=None, description="Allocated to all replicas together.")
 
 
 class Replicas(StatusModel):
@@ -131,8 +142,19 @@ class Observation(StatusModel):
     services: list[ServiceStatus] = Field(default_factory=list)
     endpoints: list[Endpoint] = Field(default_factory=list)
     billing: Billing | None = None
+    autoStopTime: Timestamp | None = Field(
+        default=None, description="When the provider stops the service by itself (a schedule, not billing)."
+    )
     requestId: str | None = None
     attributes: dict[str, str] = Field(
         default_factory=dict,
         description="Provider-specific facts that have no common field (see docs/providers.md).",
+    )
+    counters: dict[str, float] = Field(
+        default_factory=dict,
+        exclude=True,
+        description=(
+            "Monotonic traffic counters (e.g. ModelArts invocation_times): exported as metrics by the "
+            "engine, never written to the status, since they change on every poll of a busy service."
+        ),
     )

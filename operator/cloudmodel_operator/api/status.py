@@ -82,6 +82,9 @@ class CloudModelServiceStatus(StatusModel):
     services: list[ServiceStatus] | None = None
     endpoints: list[Endpoint] | None = None
     billing: Billing | None = None
+    autoStopTime: Timestamp | None = Field(
+        default=None, description="When the provider stops the service by itself (a schedule, not billing)."
+    )
     requestId: str | None = None
     attributes: dict[str, str] | None = None
     lastSyncTime: Timestamp | None = None

@@ -17,9 +17,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from cloudmodel_operator.api.status import CloudModelServiceStatus
 from cloudmodel_operator.engine.fetcher import BudgetKey
 from cloudmodel_operator.engine.queue import DelayQueue
-from cloudmodel_operator.engine.reconcile import Done, Gone, Later, NotOwner, Reconciler
+from cloudmodel_operator.engine.reconcile import Done, Gone, Later, NotOwner, Reconciler, metrics_body
 from cloudmodel_operator.engine.records import (
     RECONCILE_ANNOTATION,
     Key,
@@ -88,6 +89,7 @@ class Engine:
                 rec = self.records[key]
                 rec.token_reserved = False
                 rec.poll_due = None
+                self.metrics.resource_gone(*key)  # the new owner exports it
         for shard in gained:
             for key in self.by_shard.get(shard, ()):
                 rec = self.records[key]
@@ -209,6 +211,8 @@ class Engine:
         self.queue.add(rec.key, delay)
 
     def _schedule_first(self, rec: Record, status: dict[str, Any]) -> None:
+        if status:
+            self.metrics.observe_status(metrics_body(rec), CloudModelServiceStatus.from_object(status))
         spec = rec.spec
         interval = spec.poll_interval.total_seconds() if spec is not None else 60.0
         if spec is None or spec.suspend:

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 import httpx
 
 from cloudmodel_operator.api.observation import Observation
-from cloudmodel_operator.engine.endpoints import EndpointPolicy
 from cloudmodel_operator.engine.retry import RetryPolicy
 from cloudmodel_operator.providers import get_provider
 from cloudmodel_operator.providers.base import Credentials, ProviderError, Target
+from cloudmodel_operator.providers.endpoints import EndpointPolicy
 from cloudmodel_operator.ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class Fetcher:
     def key(self, target: Target, credentials: Credentials) -> FetchKey:
         """Where and as whom this target is fetched. Raises EndpointNotAllowed or CredentialsError."""
         provider = get_provider(target.provider)
-        base_url = self.policy.resolve(target.endpoint, provider.default_base_url(target.region))
+        base_url = self.policy.resolve(provider, target.region, target.endpoint)
         provider.validate_credentials(credentials)
         return FetchKey(target.provider, base_url, target, fingerprint(credentials), credentials.account())
 

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from cloudmodel_operator.api.conditions import Reason
 from cloudmodel_operator.api.observation import Observation, Phase
 from cloudmodel_operator.api.status import CloudModelServiceStatus
-from cloudmodel_operator.engine.endpoints import EndpointNotAllowed
 from cloudmodel_operator.engine.fetcher import BudgetKey, Fetcher
 from cloudmodel_operator.engine.records import Record, digest, pack, unpack
 from cloudmodel_operator.engine.schedule import jittered
@@ -38,6 +37,7 @@ from cloudmodel_operator.kube.events import EventRecorder, ObjectRef
 from cloudmodel_operator.kube.status import ResourceGone, StatusRejected, StatusWriter
 from cloudmodel_operator.metrics import Metrics
 from cloudmodel_operator.providers.base import CredentialsError, ErrorClass, ProviderError
+from cloudmodel_operator.providers.endpoints import EndpointNotAllowed
 from cloudmodel_operator.redact import redact
 from cloudmodel_operator.settings import Settings
 
@@ -106,6 +106,8 @@ class Reconciler:
             if isinstance(fetched, Later):
                 return fetched
             outcome, late_note = fetched
+            if isinstance(outcome, Observed) and outcome.observation.counters:
+                self.metrics.counters(rec.namespace, rec.name, spec.provider, outcome.observation.counters)
             retrying = not isinstance(outcome, FetchFailed) or outcome.retrying
             next_poll = jittered(interval) if retrying else self.settings.terminal_recheck.total_seconds()
             if self._unchanged(rec, outcome, late_note):
@@ -259,7 +261,7 @@ class Reconciler:
         rec.ours, rec.ours_digest, rec.seen_digest = pack(document), new_digest, new_digest
         rec.last_write = self.wall().timestamp()
         self.metrics.passes.labels("poll", "written").inc()
-        self.metrics.status_changed(_body(rec), new)
+        self.metrics.status_changed(metrics_body(rec), new)
         await self._emit_events(rec, previous, new)
         return Done(None)
 
@@ -365,7 +367,7 @@ def _without_observation(status: CloudModelServiceStatus) -> CloudModelServiceSt
     )
 
 
-def _body(rec: Record) -> dict[str, object]:
+def metrics_body(rec: Record) -> dict[str, object]:
     """The minimal object the metrics module labels series with."""
     return {
         "metadata": {"namespace": rec.namespace, "name": rec.name},

@@ -8,7 +8,6 @@ import httpx
 import pytest
 
 from cloudmodel_operator.api.observation import Observation
-from cloudmodel_operator.engine.endpoints import EndpointNotAllowed, EndpointPolicy
 from cloudmodel_operator.engine.fetcher import Fetcher, FetchHooks, fingerprint
 from cloudmodel_operator.engine.retry import RetryPolicy
 from cloudmodel_operator.providers.base import (
@@ -18,6 +17,7 @@ from cloudmodel_operator.providers.base import (
     ProviderError,
     Target,
 )
+from cloudmodel_operator.providers.endpoints import EndpointNotAllowed, EndpointPolicy
 from tests.unit.core.fakes import Clock, FakeProvider, credentials, ready_observation, target
 
 

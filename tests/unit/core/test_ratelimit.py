@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from cloudmodel_operator import ratelimit
-from cloudmodel_operator.engine.endpoints import EndpointPolicy
 from cloudmodel_operator.engine.fetcher import Fetcher
+from cloudmodel_operator.providers.endpoints import EndpointPolicy
 from cloudmodel_operator.ratelimit import TokenBucket
 
 

@@ -77,3 +77,39 @@ def test_secret_fields_are_documented_as_dropped(secret_field: str) -> None:
     rows = [line for line in DOC.read_text(encoding="utf-8").splitlines() if f"{secret_field}`" in line]
     assert rows
     assert all("dropped" in row for row in rows)
+
+
+def test_the_phase_rule_is_written_once_and_used_by_every_provider() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    assert text.count("### The phase rule") == 1
+    for provider in ("alibaba-hologres", "huawei-modelarts", "baidu-qianfan"):
+        assert "the rule above" in section(provider), provider
+
+
+def test_every_official_host_is_listed() -> None:
+    from cloudmodel_operator.providers import get_provider
+    from cloudmodel_operator.providers.huawei.modelarts import IAM_ENDPOINTS
+
+    for provider in ("alibaba-hologres", "alibaba-guardrail", "huawei-modelarts", "baidu-qianfan"):
+        text = section(provider)
+        implementation = get_provider(provider)
+        for region, url in {
+            **implementation.official_endpoints,
+            **{"": implementation.global_endpoint or ""},
+        }.items():
+            if region == "":
+                assert url in text or not url, (provider, url)
+            elif region not in text and url not in text:
+                raise AssertionError(f"{provider}: region {region} ({url}) is not in docs/providers.md")
+    modelarts = section("huawei-modelarts")
+    assert all(region in modelarts for region in IAM_ENDPOINTS), "an IAM region is missing"
+
+
+def test_guardrail_enums_the_seed_documents_are_mapped_not_dropped() -> None:
+    rows = [line for line in section("alibaba-guardrail").splitlines() if line.startswith("| `")]
+    category = next(row for row in rows if "CategoryType" in row)
+    assert "dropped" not in category
+    assert "`text`" in category
+    assert "`image`" in category
+    level = next(row for row in rows if "HarmfulCategoryConfigInfoList[].SecurityLevel" in row)
+    assert all(word in level for word in ("`low`", "`medium`", "`high`"))

@@ -60,7 +60,8 @@ def test_hologres_node_status(node: str, expected: Phase) -> None:
     ("service_status", "message", "expected"),
     [
         ("Running", "", Phase.READY),
-        ("Running", "one replica restarted", Phase.DEGRADED),
+        # Free text never overrides a documented state: a Running service with a message is Running.
+        ("Running", "one replica restarted", Phase.READY),
         ("Deploying", "", Phase.PROGRESSING),
         ("Creating", "", Phase.PROGRESSING),
         ("Failed", "image missing", Phase.FAILED),
@@ -107,11 +108,9 @@ def test_hologres_seed_example_lands_in_the_status() -> None:
         "embedding",
     )
     assert service.resources is not None
+    # The service's total ("occupied by this model service"); no per-replica figure is derived.
     assert service.resources.model_dump(exclude_none=True) == {
-        "cpu": "32",
-        "gpu": "2",
-        "memory": "32Gi",
-        "gpuMemory": "32Gi",
+        "total": {"cpu": "32", "gpu": "2", "memory": "32Gi", "gpuMemory": "32Gi"}
     }
     assert service.attributes == {
         "provider": "bailian",
@@ -162,7 +161,7 @@ def test_hologres_waiting_node_without_services() -> None:
     observation = hologres_of(body)
     assert observation.phase is Phase.PROGRESSING
     assert observation.message == "the AI node is being prepared"
-    assert observation.replicas.model_dump() == {"desired": 0, "ready": 0}
+    assert observation.replicas.model_dump() == {"desired": None, "ready": None}  # no service counts
     assert observation.resources.cpu is not None
     assert observation.resources.cpu.used is None
 
@@ -191,22 +190,38 @@ def test_guardrail_seed_example_lands_in_the_status() -> None:
         "supportsImage": "true",
         "modelCategoryId": "1",
         "description": "opencompass-vllm07-acc",
-        "harmfulCategories": "伦理道德(level 1, input)",  # InputOutputType 0 = input
-        "promptAttacks": "角色扮演(level 1)",
+        # CategoryType 0 = text, SecurityLevel 1 = medium, InputOutputType 0 = input
+        "harmfulCategories": "伦理道德(text, level medium, input)",
+        "promptAttacks": "角色扮演(level medium)",
         "modifiedAt": "2021-10-13T10:52:29Z",  # GmtModified 1634122349000 ms
     }
     assert observation.requestId == "G-1"
 
 
 @pytest.mark.parametrize(
-    ("io_type", "shown"), [(1, "(level 2, output)"), (2, "(level 2, both)"), (None, "(level 2)")]
+    ("io_type", "category_type", "level", "shown"),
+    [
+        (1, 1, 2, "(image, level high, output)"),
+        (2, 0, 0, "(text, level low, both)"),
+        (None, None, 2, "(level high)"),
+        (0, 5, 9, "(5, level 9, input)"),  # undocumented numbers stay numbers
+    ],
 )
-def test_guardrail_category_direction(io_type: int | None, shown: str) -> None:
+def test_guardrail_category_words(
+    io_type: int | None, category_type: int | None, level: int, shown: str
+) -> None:
     body = guardrail.default_body("1001/2", "ok")
     body["HarmfulCategoryConfigInfoList"] = [
-        {"CategoryId": 9, "CategoryLabel": "x", "SecurityLevel": 2, "InputOutputType": io_type}
-    ]
+        {"CategoryId": 9, "CategoryLabel": "x", "SecurityLevel": level, "InputOutputType": io_type,
+         "CategoryType": category_type}
+    ]  # fmt: skip
     assert guardrail_of(body).attributes["harmfulCategories"] == f"x{shown}"
+
+
+def test_guardrail_code_is_not_a_state() -> None:
+    observation = guardrail_of(guardrail.default_body("1001/2", "ok"))
+    assert observation.providerState is None
+    assert "00000" not in observation.model_dump_json()
 
 
 def test_guardrail_without_urls_is_not_ready() -> None:
@@ -266,14 +281,17 @@ def test_modelarts_seed_example_lands_in_the_status() -> None:
         "custom",
     )
     assert service.resources is not None
-    # custom_spec: cpu 2.0 cores, memory 8192 MB, gpu_p4 1.0
-    assert service.resources.model_dump(exclude_none=True) == {"cpu": "2", "memory": "8192Mi", "gpu": "1"}
+    # custom_spec: cpu 2.0 cores, memory 8192 MB, gpu_p4 1.0, per instance; 1 instance in total
+    assert service.resources.model_dump(exclude_none=True) == {
+        "perReplica": {"cpu": "2", "memory": "8192Mi", "gpu": "1"},
+        "total": {"cpu": "2", "memory": "8192Mi", "gpu": "1"},
+    }
     assert observation.replicas.model_dump() == {"desired": 1, "ready": 1}
     assert [(e.type, e.url) for e in observation.endpoints] == [
         ("access", f"https://sandbox.apig.cn-north-4.huaweicloudapis.com/v1/infers/{SERVICE}")
     ]
-    assert observation.attributes["invocationTimes"] == "1200"
-    assert observation.attributes["failedTimes"] == "3"
+    assert observation.counters == {"invocations": 1200.0, "failedInvocations": 3.0}
+    assert "invocationTimes" not in observation.attributes
     assert observation.attributes["inferType"] == "real-time"
     assert observation.attributes["publishedAt"] == "2020-04-02T06:33:51Z"  # 1585809231902 ms
 
@@ -282,7 +300,7 @@ def test_modelarts_failure_message_and_progress() -> None:
     failed = modelarts_of(modelarts.default_body(f"{PROJECT}/{SERVICE}", "failed"))
     assert failed.message == "Deploy service failed: image pull failed for jar-model 1.0.1."
     deploying = modelarts_of(modelarts.default_body(f"{PROJECT}/{SERVICE}", "deploying"))
-    assert deploying.message == "deploying (40%)"
+    assert deploying.message == "deploying (40%); jar-model: notReady (0/1 instances ready)"
 
 
 def test_modelarts_config_not_ready_is_outside_the_enum_but_handled() -> None:
@@ -321,13 +339,13 @@ def test_modelarts_flavor_details_give_resources_when_there_is_no_custom_spec() 
             "gpu_info": {"gpu": 1, "brand": "NVIDIA", "version": "T4", "memory": 16, "unit": "GB"},
         },
     )
+    config["instance_count"] = 3
     [service] = modelarts_of(body).services
     assert service.resources is not None
+    # A flavor is per instance; the total is x instance_count (3).
     assert service.resources.model_dump(exclude_none=True) == {
-        "cpu": "8",
-        "memory": "32Gi",
-        "gpu": "1",
-        "gpuMemory": "16Gi",
+        "perReplica": {"cpu": "8", "memory": "32Gi", "gpu": "1", "gpuMemory": "16Gi"},
+        "total": {"cpu": "24", "memory": "96Gi", "gpu": "3", "gpuMemory": "48Gi"},
     }
     assert service.attributes["flavor"] == "GPU: 1*NVIDIA-T4(16GB) | CPU: 8 vCPUs 32GB"
     assert (service.attributes["category"], service.attributes["gpuModel"], service.attributes["cpuArch"]) == (
@@ -353,11 +371,50 @@ def test_modelarts_edge_nodes_under_a_config_are_read() -> None:
             "message": "pulling",
         },
     ]
+    body["config"][0]["instance_count"] = 2
     observation = modelarts_of(body)
-    assert observation.phase is Phase.DEGRADED
+    # A model instance not ready yet on one node: the service is not ready, it is starting there.
+    assert observation.phase is Phase.PROGRESSING
     assert "edge-2: pulling" in (observation.message or "")
     assert ("predict", "https://e1/") in [(e.type, e.url) for e in observation.endpoints]
     assert observation.services[0].attributes["edgeNodes"] == "2"
+    assert observation.replicas.model_dump() == {"desired": 2, "ready": 1}  # one node ready
+
+
+@pytest.mark.parametrize(
+    ("instance_status", "host_state", "expected"),
+    [
+        ("failed", "RUNNING", Phase.DEGRADED),  # one of two nodes failed: the service degrades
+        ("running", "FAIL", Phase.DEGRADED),  # the host failed under a running instance
+        ("stopped", "RUNNING", Phase.READY),  # stopped on purpose: named, not degrading
+    ],
+)
+def test_modelarts_edge_node_states_count(instance_status: str, host_state: str, expected: Phase) -> None:
+    body = modelarts.default_body(f"{PROJECT}/{SERVICE}", "running") | {"infer_type": "edge"}
+    body["config"][0]["nodes"] = [
+        {"id": "n1", "name": "edge-1", "instance_status": "running", "state": "RUNNING"},
+        {"id": "n2", "name": "edge-2", "instance_status": instance_status, "state": host_state},
+    ]
+    assert modelarts_of(body).phase is expected
+
+
+def test_modelarts_all_edge_nodes_failed_fail_the_service() -> None:
+    body = modelarts.default_body(f"{PROJECT}/{SERVICE}", "running") | {"infer_type": "edge"}
+    body["config"][0]["nodes"] = [{"id": "n1", "instance_status": "failed", "message": "oom"}]
+    observation = modelarts_of(body)
+    assert observation.phase is Phase.FAILED
+    assert "n1: oom" in (observation.message or "")
+
+
+def test_modelarts_empty_custom_spec_does_not_hide_the_flavor() -> None:
+    body = modelarts.default_body(f"{PROJECT}/{SERVICE}", "running")
+    body["config"][0].update(
+        custom_spec={},
+        specification_details={"cpu_info": {"cpu": 2}, "memory_info": {"memory": 8, "unit": "GB"}},
+    )
+    [service] = modelarts_of(body).services
+    assert service.resources is not None
+    assert service.resources.model_dump(exclude_none=True)["perReplica"] == {"cpu": "2", "memory": "8Gi"}
 
 
 def test_modelarts_network_and_batch_fields_land_in_attributes() -> None:
@@ -401,13 +458,11 @@ def test_modelarts_account_identifiers_and_additional_properties_are_not_kept() 
     assert "v-hidden" not in text
 
 
-def test_modelarts_due_time_is_the_expiry() -> None:
+def test_modelarts_due_time_is_the_auto_stop_time_not_billing() -> None:
     body = modelarts.default_body(f"{PROJECT}/{SERVICE}", "running") | {"due_time": 1586249085447}
     observation = modelarts_of(body)
-    assert observation.billing is not None
-    assert observation.billing.model_dump(mode="json", exclude_none=True) == {
-        "expirationTime": "2020-04-07T08:44:45Z"
-    }
+    assert observation.billing is None
+    assert observation.model_dump(mode="json")["autoStopTime"] == "2020-04-07T08:44:45Z"
 
 
 # -- baidu-qianfan ----------------------------------------------------------------------------------
@@ -441,10 +496,11 @@ def test_qianfan_unit_status(state: str, expected: Phase) -> None:
         ("Serving", "ScalingOut", Phase.PROGRESSING, Phase.PROGRESSING),
         ("Serving", "ScalingIn", Phase.PROGRESSING, Phase.PROGRESSING),
         ("Serving", "ScalingFailed", Phase.DEGRADED, Phase.DEGRADED),
-        ("New", None, Phase.PROGRESSING, Phase.PROGRESSING),
+        # New (待发布) waits for someone to publish it: Stopped, not Progressing forever.
+        ("New", None, Phase.STOPPED, Phase.STOPPED),
         ("Deploying", None, Phase.PROGRESSING, Phase.PROGRESSING),
         ("Deactivating", None, Phase.PROGRESSING, Phase.PROGRESSING),
-        ("Failed", None, Phase.FAILED, Phase.DEGRADED),
+        ("Failed", None, Phase.FAILED, Phase.FAILED),  # its only service failed
         ("DeactivationFailed", None, Phase.DEGRADED, Phase.DEGRADED),
         ("Mystery", None, Phase.UNKNOWN, Phase.UNKNOWN),
     ],
@@ -464,11 +520,11 @@ def test_qianfan_seed_example_lands_in_the_status() -> None:
     assert observation.resources.model_dump(exclude_none=True) == {
         "computeUnits": {"total": "4", "used": "2"}
     }
-    assert observation.replicas.model_dump() == {"desired": 1, "ready": 1}
+    assert observation.replicas.model_dump() == {"desired": None, "ready": None}  # not documented
     [service] = observation.services
     assert (service.name, service.id, service.state) == ("sandbox-chat", "svco-sandbox01", "Serving")
     assert service.resources is not None
-    assert service.resources.computeUnits == "1"
+    assert service.resources.model_dump(exclude_none=True) == {"total": {"computeUnits": "1"}}
     assert observation.billing is not None
     assert observation.billing.model_dump(mode="json", exclude_none=True) == {
         "chargeType": "Prepaid",
@@ -492,6 +548,25 @@ def test_qianfan_accepts_the_field_tables_service_list_name() -> None:
     body = qianfan.default_body("unit-x", "Running")
     body["result"]["serviceUsageList"] = body["result"].pop("serviceInfoList")
     assert [s.name for s in qianfan_of(body).services] == ["sandbox-chat"]
+
+
+def test_qianfan_new_service_says_not_published() -> None:
+    body = qianfan.default_body("unit-x", "Running")
+    body["result"]["serviceInfoList"].append({"serviceName": "draft", "runStatus": "New"})
+    observation = qianfan_of(body)
+    assert observation.phase is Phase.READY  # one serving, one waiting to be published
+    assert observation.services[1].message == "not published"
+    assert "draft: New, not published" in (observation.message or "")
+
+
+@pytest.mark.parametrize(("payment", "expected"), [("Prepaid", False), ("Postpaid", None)])
+def test_qianfan_auto_renew_absent(payment: str, expected: bool | None) -> None:
+    body = qianfan.default_body("unit-x", "Running")
+    body["result"]["computeUnitInstance"].pop("autoRenew")
+    body["result"]["computeUnitInstance"]["paymentTiming"] = payment
+    observation = qianfan_of(body)
+    assert observation.billing is not None
+    assert observation.billing.autoRenew is expected
 
 
 def test_qianfan_auto_renew_off() -> None:
@@ -532,3 +607,16 @@ def test_unknown_extra_fields_are_ignored(name: str) -> None:
     mapper, body = SEED_BODIES[name]
     body = copy.deepcopy(body) | {"brandNewField": {"nested": [1, 2, 3]}}
     assert mapper(body).phase is not Phase.UNKNOWN or name == "alibaba-guardrail"
+
+
+@pytest.mark.parametrize(("status", "expected"), [("Running", Phase.READY), ("Failed", Phase.FAILED)])
+def test_hologres_bailian_only_instance_takes_its_services_phase(status: str, expected: Phase) -> None:
+    # No AI-node fields at all (no node status, no serviceCount): the services decide.
+    body = {
+        "requestId": "R",
+        "modelServiceList": [{"modelName": "qwen", "status": status, "provider": "bailian"}],
+    }
+    observation = hologres_of(body)
+    assert observation.phase is expected
+    assert observation.providerState is None
+    assert observation.replicas.model_dump() == {"desired": None, "ready": None}

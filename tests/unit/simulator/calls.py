@@ -85,10 +85,19 @@ def iam_token(
     return httpx.post(f"{sim.url}/v3/auth/tokens", json=body)
 
 
-def qianfan(
+def qianfan_request(
     sim: SimulatorHandle, instance_id: str, now: datetime, key: tuple[str, str] = BAIDU
-) -> httpx.Response:
+) -> httpx.Request:
     body = json.dumps({"instanceId": instance_id}).encode()
     query = {"Action": "DescribeComputeUnit"}
     headers = sdk.baidu_headers("POST", "/v2/computeunit", query, _host(sim), body, *key, now=now)
-    return httpx.post(f"{sim.url}/v2/computeunit?Action=DescribeComputeUnit", headers=headers, content=body)
+    return httpx.Request(
+        "POST", f"{sim.url}/v2/computeunit?Action=DescribeComputeUnit", headers=headers, content=body
+    )
+
+
+def qianfan(
+    sim: SimulatorHandle, instance_id: str, now: datetime, key: tuple[str, str] = BAIDU
+) -> httpx.Response:
+    with httpx.Client() as client:
+        return client.send(qianfan_request(sim, instance_id, now, key))

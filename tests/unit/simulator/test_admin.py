@@ -16,7 +16,7 @@ def test_list_targets(sim: SimulatorHandle) -> None:
     ids = {(t["provider"], t["id"]): t["state"] for t in targets}
     assert ids[("alibaba-guardrail", "1001/scene-2")] == "ok"
     assert ids[("huawei-modelarts", MODELARTS_ID)] == "running"
-    assert len(ids) == 9
+    assert len(ids) == 13  # nine sandbox samples and the four seed examples
 
 
 def test_put_updates_a_target_like_the_documented_curl(sim: SimulatorHandle) -> None:

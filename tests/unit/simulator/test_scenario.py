@@ -19,6 +19,11 @@ SANDBOX_IDS = {
     ("baidu-qianfan", "unit-sandbox-running"),
     ("baidu-qianfan", "unit-sandbox-reconfiguring"),
     ("alibaba-guardrail", "1001/scene-2"),
+    # the seed documents' own examples
+    ("alibaba-hologres", "hgpostcn-cn-7mz2vmuxxxx"),
+    ("huawei-modelarts", "0c9d4a5e2b1f4c6d8e7f0a1b2c3d4e5f/f76f20ba-78f5-44e8-893a-37c8c600c02f"),
+    ("baidu-qianfan", "unit-xxx"),
+    ("alibaba-guardrail", "123/scene-2"),
 }
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cloudmodel_dev.simulator.bodies import seeds
+
 MODEL_TOKEN = "sk-sandbox-SECRET-guardrail-modeltoken-0001"  # noqa: S105 - a fake, recognisable secret
 STATES = ("ok",)
 DEFAULT_STATE = "ok"
@@ -23,6 +25,8 @@ def target_id(model_instance_id: str, scene_type: str) -> str:
 
 
 def default_body(target: str, state: str) -> dict[str, Any]:
+    if seeds.is_example("alibaba-guardrail", target):
+        return seeds.example_body("alibaba-guardrail")
     instance, _ = split_id(target)
     return {
         "Code": "00000",

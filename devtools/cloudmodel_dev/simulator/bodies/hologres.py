@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from cloudmodel_dev.simulator.bodies import seeds
+
 API_KEY = "sk-sandbox-SECRET-hologres-apikey-0001"
 STATES = ("ResourceReady", "InstanceWaiting")
 DEFAULT_STATE = "ResourceReady"
 
 
 def default_body(instance_id: str, state: str) -> dict[str, Any]:
+    if seeds.is_example("alibaba-hologres", instance_id):
+        example = seeds.example_body("alibaba-hologres")
+        if state != seeds.EXAMPLE_STATES["alibaba-hologres"]:
+            set_state(example, state)
+        return example
     return {
         "cpu": 32,
         "gpu": 4,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cloudmodel_dev.simulator.bodies import seeds
+
 ENV_SECRET = "sk-sandbox-SECRET-modelarts-env-0001"  # noqa: S105 - a fake, recognisable secret
 DEW_SECRET = "sandbox-SECRET-modelarts-dew-0001"  # noqa: S105 - a fake, recognisable secret
 STATES = (
@@ -32,6 +34,11 @@ def split_id(target_id: str) -> tuple[str, str]:
 
 
 def default_body(target_id: str, state: str) -> dict[str, Any]:
+    if seeds.is_example("huawei-modelarts", target_id):
+        example = seeds.example_body("huawei-modelarts")
+        if state != seeds.EXAMPLE_STATES["huawei-modelarts"]:
+            set_state(example, state)
+        return example
     project_id, service_id = split_id(target_id)
     body: dict[str, Any] = {
         "service_id": service_id,

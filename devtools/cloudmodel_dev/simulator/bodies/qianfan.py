@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cloudmodel_dev.simulator.bodies import seeds
+
 STATES = (
     "Creating",
     "CreateFailed",
@@ -21,6 +23,11 @@ DEFAULT_STATE = "Running"
 
 
 def default_body(instance_id: str, state: str) -> dict[str, Any]:
+    if seeds.is_example("baidu-qianfan", instance_id):
+        example = seeds.example_body("baidu-qianfan")
+        if state != seeds.EXAMPLE_STATES["baidu-qianfan"]:
+            set_state(example, state)
+        return example
     return {
         "result": {
             "computeUnitInstance": {

@@ -9,7 +9,7 @@ import httpx
 
 from cloudmodel_operator.providers.alibaba.signer import sign
 from cloudmodel_operator.providers.base import Credentials, CredentialsError, ErrorClass, ProviderError
-from cloudmodel_operator.providers.http import classify_status, fetch_json, retry_after_seconds
+from cloudmodel_operator.providers.http import Reply, classify_status, fetch_json, retry_after_seconds
 from cloudmodel_operator.providers.signing import RequestParts
 
 CREDENTIAL_KEYS = ("accessKeyId", "accessKeySecret", "securityToken")
@@ -51,22 +51,22 @@ def classify(code: str | None, status: int) -> ErrorClass:
     return classify_status(status) if status >= 400 else ErrorClass.PERMANENT
 
 
-def error_from(body: dict[str, Any], response: httpx.Response) -> ProviderError:
+def error_from(body: dict[str, Any], response: Reply) -> ProviderError:
     code = body.get("Code") or body.get("code")
-    message = str(body.get("Message") or body.get("message") or response.reason_phrase or "error")
+    message = str(body.get("Message") or body.get("message") or response.reason or "error")
     request_id = body.get("RequestId") or body.get("requestId") or response.headers.get("x-acs-request-id")
-    error_class = classify(str(code) if code else None, response.status_code)
+    error_class = classify(str(code) if code else None, response.status)
     retry_after = None
     if error_class is ErrorClass.THROTTLED:
         # Alibaba's own header is in milliseconds (the SDK sleeps that long); fall back to Retry-After.
-        retry_after = retry_after_seconds(response, header="x-acs-retry-after", unit=0.001)
+        retry_after = retry_after_seconds(response.headers, header="x-acs-retry-after", unit=0.001)
         if retry_after is None:
-            retry_after = retry_after_seconds(response)
+            retry_after = retry_after_seconds(response.headers)
     return ProviderError(
         error_class,
         message[:MAX_MESSAGE],
         code=str(code) if code else None,
-        http_status=response.status_code,
+        http_status=response.status,
         request_id=str(request_id) if request_id else None,
         retry_after=retry_after,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 from urllib.parse import quote
 
@@ -16,19 +17,27 @@ from cloudmodel_operator.providers.http import validate
 
 ACTION = "GetInstanceModel"
 VERSION = "2022-06-01"
+# The hosts Alibaba publishes for this API: the endpoint map of its own SDK
+# (alibabacloud-hologram20220601 1.11.1, `Client._endpoint_map`), https as the SDK calls them.
+REGIONS = (
+    "ap-northeast-1", "ap-northeast-2", "ap-southeast-1", "ap-southeast-3", "ap-southeast-5",
+    "cn-beijing", "cn-chengdu", "cn-hangzhou", "cn-hongkong", "cn-north-2-gov-1",
+    "cn-shanghai", "cn-shanghai-finance-1", "cn-shenzhen", "cn-shenzhen-finance-1",
+    "cn-wulanchabu", "cn-zhangjiakou", "eu-central-1", "me-east-1", "na-south-1",
+    "us-east-1", "us-west-1",
+)  # fmt: skip
+ENDPOINTS = {region: f"https://hologram.{region}.aliyuncs.com" for region in REGIONS}
 
 
 class HologresProvider(Provider):
     name: ClassVar[str] = "alibaba-hologres"
     credential_keys: ClassVar[tuple[str, ...]] = client.CREDENTIAL_KEYS
-
-    def default_base_url(self, region: str) -> str:
-        return f"https://hologram.{region}.aliyuncs.com"
+    official_endpoints: ClassVar[Mapping[str, str]] = ENDPOINTS
 
     def validate_credentials(self, credentials: Credentials) -> None:
         client.validate_credentials(credentials)
 
-    async def observe(
+    async def fetch(
         self, http: httpx.AsyncClient, base_url: str, target: Target, credentials: Credentials
     ) -> Observation:
         instance = quote(target.instance_id or "", safe="")

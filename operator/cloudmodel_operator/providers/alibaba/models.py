@@ -1,10 +1,14 @@
-"""Alibaba Cloud response bodies, as documented; every field optional so odd answers never crash."""
+"""Alibaba Cloud response bodies, as documented; every field optional, every number bounded."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from cloudmodel_operator.providers.fields import Amount, Count, EpochMs, Instant, Level
+
+Id = Annotated[int, Field(ge=0, le=2**63 - 1)]  # the seed's "long"
 
 
 class _Body(BaseModel):
@@ -21,11 +25,11 @@ class ModelService(_Body):
     version: str | None = None
     status: str | None = None
     message: str | None = None
-    serviceCount: int | None = None
-    cpu: float | None = None
-    gpu: float | None = None
-    memory: float | None = None
-    gpuMemory: float | None = None
+    serviceCount: Count | None = None
+    cpu: Amount | None = None
+    gpu: Amount | None = None
+    memory: Amount | None = None
+    gpuMemory: Amount | None = None
     modelParams: str | dict[str, Any] | None = None
     instanceRegion: str | None = None
     serviceDeployRegion: str | None = None
@@ -37,37 +41,37 @@ class InstanceModel(_Body):
 
     requestId: str | None = None
     status: str | None = None
-    cpu: float | None = None
-    cpuUsed: float | None = None
-    gpu: float | None = None
-    gpuUsed: float | None = None
-    memory: float | None = None
-    memoryUsed: float | None = None
-    gpuMemory: float | None = None
-    gpuMemoryUsed: float | None = None
-    nodeCount: int | None = None
+    cpu: Amount | None = None
+    cpuUsed: Amount | None = None
+    gpu: Amount | None = None
+    gpuUsed: Amount | None = None
+    memory: Amount | None = None
+    memoryUsed: Amount | None = None
+    gpuMemory: Amount | None = None
+    gpuMemoryUsed: Amount | None = None
+    nodeCount: Count | None = None
     resourceType: str | None = None
     aiInstanceId: str | None = None
     regionId: str | None = None
     commodityCode: str | None = None
     chargeType: str | None = None
-    expirationTime: str | None = None
+    expirationTime: Instant | None = None
     autoRenewal: bool | None = None
     modelServiceList: list[ModelService] | None = None
 
 
 class HarmfulCategory(_Body):
-    CategoryId: int | None = None
+    CategoryId: Id | None = None
     CategoryLabel: str | None = None
-    InputOutputType: int | None = None
-    CategoryType: int | None = None
-    SecurityLevel: int | None = None
+    InputOutputType: Level | None = None
+    CategoryType: Level | None = None
+    SecurityLevel: Level | None = None
 
 
 class PromptAttack(_Body):
-    CategoryId: int | None = None
+    CategoryId: Id | None = None
     CategoryLabel: str | None = None
-    SecurityLevel: int | None = None
+    SecurityLevel: Level | None = None
 
 
 class ModelInstanceInfo(_Body):
@@ -76,19 +80,19 @@ class ModelInstanceInfo(_Body):
     RequestId: str | None = None
     Code: str | None = None
     Success: bool | None = None
-    HttpStatusCode: int | None = None
+    HttpStatusCode: Annotated[int, Field(ge=0, le=999)] | None = None
     Message: str | None = None
-    ModelInstanceId: int | str | None = None
+    ModelInstanceId: Id | str | None = None
     EasServiceName: str | None = None
     EasServiceId: str | None = None
-    ModelSource: int | None = None
+    ModelSource: Level | None = None
     IsSupportText: bool | None = None
     IsSupportImage: bool | None = None
     ModelUrl: str | None = None
     ModelVpcUrl: str | None = None
     ModelCallName: str | None = None
     Description: str | None = None
-    ModelCategoryId: int | None = None
-    GmtModified: int | None = None
+    ModelCategoryId: Id | None = None
+    GmtModified: EpochMs | None = None
     HarmfulCategoryConfigInfoList: list[HarmfulCategory] | None = None
     PromptAttackInfoList: list[PromptAttack] | None = None

@@ -1,8 +1,7 @@
-"""Qianfan responses -> the normalized observation. Pure functions; the phase tables live here.
+"""Qianfan responses -> the normalized observation. Pure functions; the state tables live here.
 
-Overall phase: the compute unit's, made worse by its services: a Running unit with a failed,
-degraded or scaling-failed service is Degraded, one with a service still deploying or scaling
-is Progressing.
+Phases follow the one rule in `providers.phases`: the compute unit's `status`, made worse by its
+services; each service's `runStatus`, made worse by its `scaleStatus`.
 """
 
 from __future__ import annotations
@@ -11,13 +10,14 @@ from cloudmodel_operator.api.observation import (
     Billing,
     Observation,
     Phase,
-    Replicas,
+    ResourceAmounts,
     Resources,
     ServiceResources,
     ServiceStatus,
     Usage,
 )
 from cloudmodel_operator.providers.baidu.models import AutoRenew, DescribeComputeUnitResponse, ServiceUsage
+from cloudmodel_operator.providers.phases import combine, lookup
 from cloudmodel_operator.providers.units import present, quantity
 
 UNIT_PHASES: dict[str, Phase] = {
@@ -31,7 +31,9 @@ UNIT_PHASES: dict[str, Phase] = {
 }
 RUN_PHASES: dict[str, Phase] = {
     "Serving": Phase.READY,
-    "New": Phase.PROGRESSING,
+    # 待发布, waiting to be published: nothing happens until someone publishes it, so it is not
+    # Progressing (which would read "wait and it will be ready") but Stopped, with a message.
+    "New": Phase.STOPPED,
     "Deploying": Phase.PROGRESSING,
     "Deactivating": Phase.PROGRESSING,
     "Failed": Phase.FAILED,
@@ -42,59 +44,58 @@ SCALE_PHASES: dict[str, Phase] = {
     "ScalingOut": Phase.PROGRESSING,
     "ScalingFailed": Phase.DEGRADED,
 }
+NOT_PUBLISHED = "not published"
+PREPAID = "prepaid"
 
 
 def service_phase(service: ServiceUsage) -> Phase:
-    phase = RUN_PHASES.get(service.runStatus or "", Phase.UNKNOWN)
-    scale = SCALE_PHASES.get(service.scaleStatus or "")
-    if phase is Phase.READY and scale is not None:
-        return scale  # serving while scaling (or after a failed scale)
-    return phase
+    scale = lookup(SCALE_PHASES, service.scaleStatus)
+    return combine(lookup(RUN_PHASES, service.runStatus), [scale] if scale is not None else [])
 
 
-def combine(unit: Phase, services: list[Phase]) -> Phase:
-    if unit is not Phase.READY:
-        return unit
-    if any(p in (Phase.FAILED, Phase.DEGRADED) for p in services):
-        return Phase.DEGRADED
-    if any(p is Phase.PROGRESSING for p in services):
-        return Phase.PROGRESSING
-    if any(p is Phase.UNKNOWN for p in services):
-        return Phase.UNKNOWN
-    return Phase.READY
-
-
-def renew_period(auto_renew: AutoRenew | bool | None) -> tuple[bool | None, str | None]:
-    if isinstance(auto_renew, AutoRenew):
+def auto_renew(value: AutoRenew | bool | None, payment: str | None) -> tuple[bool | None, str | None]:
+    """(autoRenew, period). The seed returns `autoRenew` only for prepaid units that renew, so a
+    prepaid unit without it does not renew (False); for postpaid units renewal does not apply."""
+    if isinstance(value, AutoRenew):
         period = (
-            f"{auto_renew.renewTime} {auto_renew.renewTimeUnit.lower()}"
-            if auto_renew.renewTime and auto_renew.renewTimeUnit
+            f"{value.renewTime} {value.renewTimeUnit.lower()}"
+            if value.renewTime and value.renewTimeUnit
             else None
         )
         return True, period
-    return auto_renew, None
+    if value is None and (payment or "").lower() == PREPAID:
+        return False, None
+    return value, None
+
+
+def _service(usage: ServiceUsage) -> ServiceStatus:
+    phase = service_phase(usage)
+    message = NOT_PUBLISHED if usage.runStatus == "New" else None
+    # deployedComputingUnits is "per-replica units x replicas" (seed): a total. The replica count
+    # itself is not documented, so neither per-replica units nor replicas are shown.
+    units = quantity(usage.deployedComputingUnits)
+    return ServiceStatus(
+        name=usage.serviceName or usage.serviceId or "(unnamed)",
+        id=usage.serviceId,
+        state=usage.runStatus,
+        phase=phase,
+        resources=ServiceResources(total=ResourceAmounts(computeUnits=units)) if units is not None else None,
+        message=message,
+        attributes={"scaleStatus": usage.scaleStatus} if usage.scaleStatus else {},
+    )
 
 
 def map_compute_unit(body: DescribeComputeUnitResponse, request_id: str | None = None) -> Observation:
     unit = body.result.computeUnitInstance
-    services = []
-    for usage in body.result.services:
-        phase = service_phase(usage)
-        services.append(
-            ServiceStatus(
-                name=usage.serviceName or usage.serviceId or "(unnamed)",
-                id=usage.serviceId,
-                state=usage.runStatus,
-                phase=phase,
-                resources=ServiceResources(computeUnits=quantity(usage.deployedComputingUnits)),
-                attributes={"scaleStatus": usage.scaleStatus} if usage.scaleStatus else {},
-            )
-        )
-    unit_phase = UNIT_PHASES.get(unit.status or "", Phase.UNKNOWN) if unit else Phase.UNKNOWN
-    phase = combine(unit_phase, [s.phase for s in services])
-    troubled = [f"{s.name}: {s.state}" + (f" ({s.attributes['scaleStatus']})" if "scaleStatus" in s.attributes else "")
-                for s in services if s.phase is not Phase.READY]  # fmt: skip
-    auto_renew, period = renew_period(unit.autoRenew if unit else None)
+    services = [_service(usage) for usage in body.result.services]
+    phase = combine(lookup(UNIT_PHASES, unit.status if unit else None), [s.phase for s in services])
+    troubled = [
+        f"{s.name}: {s.state or 'no state'}"
+        + (f" ({s.attributes['scaleStatus']})" if "scaleStatus" in s.attributes else "")
+        + (f", {s.message}" if s.message else "")
+        for s in services
+        if s.phase is not Phase.READY
+    ]
     attributes = present(
         {
             "instanceId": unit.instanceId if unit else None,
@@ -105,6 +106,17 @@ def map_compute_unit(body: DescribeComputeUnitResponse, request_id: str | None =
             else None,
         }
     )
+    billing = None
+    if unit is not None:
+        renew, period = auto_renew(unit.autoRenew, unit.paymentTiming)
+        billing = Billing(
+            chargeType=unit.paymentTiming,
+            startTime=unit.startTime,
+            expirationTime=unit.expiredTime,
+            releaseTime=unit.releaseTime,
+            autoRenew=renew,
+            autoRenewPeriod=period,
+        )
     return Observation(
         phase=phase,
         providerState=unit.status if unit else None,
@@ -114,20 +126,8 @@ def map_compute_unit(body: DescribeComputeUnitResponse, request_id: str | None =
             if unit and (unit.totalComputeUnits is not None or unit.usedComputeUnits is not None)
             else None
         ),
-        replicas=Replicas(desired=len(services), ready=sum(1 for s in services if s.state == "Serving"))
-        if services
-        else Replicas(),
         services=services,
-        billing=Billing(
-            chargeType=unit.paymentTiming,
-            startTime=unit.startTime,
-            expirationTime=unit.expiredTime,
-            releaseTime=unit.releaseTime,
-            autoRenew=auto_renew,
-            autoRenewPeriod=period,
-        )
-        if unit
-        else None,
+        billing=billing if billing is not None and billing.model_dump(exclude_none=True) else None,
         requestId=body.requestId or request_id,
         attributes=attributes,
     )

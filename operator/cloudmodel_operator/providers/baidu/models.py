@@ -1,8 +1,10 @@
-"""Qianfan `DescribeComputeUnit` response, as documented; every field optional."""
+"""Qianfan `DescribeComputeUnit` response, as documented; every field optional, numbers bounded."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from cloudmodel_operator.providers.fields import Amount, Count, Instant
 
 
 class _Body(BaseModel):
@@ -10,7 +12,7 @@ class _Body(BaseModel):
 
 
 class AutoRenew(_Body):
-    renewTime: int | None = None
+    renewTime: Count | None = None
     renewTimeUnit: str | None = None
 
 
@@ -19,13 +21,13 @@ class ComputeUnitInstance(_Body):
     region: str | None = None
     status: str | None = None
     type: str | None = None
-    totalComputeUnits: float | None = None
-    usedComputeUnits: float | None = None
+    totalComputeUnits: Amount | None = None
+    usedComputeUnits: Amount | None = None
     paymentTiming: str | None = None
-    startTime: str | None = None
-    expiredTime: str | None = None
-    releaseTime: str | None = None
-    reservationLength: int | None = None
+    startTime: Instant | None = None
+    expiredTime: Instant | None = None
+    releaseTime: Instant | None = None
+    reservationLength: Count | None = None
     reservationTimeUnit: str | None = None
     autoRenew: AutoRenew | bool | None = None
     # `creator` is personal data and deliberately not a field.
@@ -36,7 +38,7 @@ class ServiceUsage(_Body):
     serviceName: str | None = None
     runStatus: str | None = None
     scaleStatus: str | None = None
-    deployedComputingUnits: float | None = None
+    deployedComputingUnits: Amount | None = None
 
 
 class Result(_Body):

@@ -20,7 +20,13 @@ from cloudmodel_operator.providers.base import (
     ProviderError,
     Target,
 )
-from cloudmodel_operator.providers.http import classify_status, fetch_json, retry_after_seconds, validate
+from cloudmodel_operator.providers.http import (
+    Reply,
+    classify_status,
+    fetch_json,
+    retry_after_seconds,
+    validate,
+)
 from cloudmodel_operator.providers.signing import RequestParts
 
 # Qianfan's console API is global: one host, the region is a property of the compute unit.
@@ -54,28 +60,26 @@ def classify(code: str | None, status: int) -> ErrorClass:
     return classify_status(status) if status >= 400 else ErrorClass.PERMANENT
 
 
-def error_from(body: dict[str, Any], response: httpx.Response) -> ProviderError:
+def error_from(body: dict[str, Any], response: Reply) -> ProviderError:
     code = body.get("code") or body.get("error_code") or response.headers.get("x-bce-error-code")
     message = body.get("message") or body.get("error_msg") or response.headers.get("x-bce-error-message")
     request_id = body.get("requestId") or body.get("log_id") or response.headers.get("x-bce-request-id")
     code_text = str(code) if code is not None else None
-    error_class = classify(code_text, response.status_code)
+    error_class = classify(code_text, response.status)
     return ProviderError(
         error_class,
-        str(message or response.reason_phrase or "error")[:MAX_MESSAGE],
+        str(message or response.reason or "error")[:MAX_MESSAGE],
         code=code_text,
-        http_status=response.status_code,
+        http_status=response.status,
         request_id=str(request_id) if request_id else None,
-        retry_after=retry_after_seconds(response) if error_class is ErrorClass.THROTTLED else None,
+        retry_after=retry_after_seconds(response.headers) if error_class is ErrorClass.THROTTLED else None,
     )
 
 
 class QianfanProvider(Provider):
     name: ClassVar[str] = "baidu-qianfan"
     credential_keys: ClassVar[tuple[str, ...]] = ("accessKey", "secretKey")
-
-    def default_base_url(self, region: str) -> str:
-        return HOST
+    global_endpoint: ClassVar[str | None] = HOST
 
     def validate_credentials(self, credentials: Credentials) -> None:
         for key in self.credential_keys:
@@ -84,7 +88,7 @@ class QianfanProvider(Provider):
                     f"credentials have no '{key}' key (Baidu AI Cloud needs accessKey and secretKey)"
                 )
 
-    async def observe(
+    async def fetch(
         self, http: httpx.AsyncClient, base_url: str, target: Target, credentials: Credentials
     ) -> Observation:
         request = http.build_request(

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from cloudmodel_operator.providers.base import ErrorClass, ProviderError
-from cloudmodel_operator.providers.http import classify_status, retry_after_seconds
+from cloudmodel_operator.providers.http import Reply, classify_status, retry_after_seconds
 
 THROTTLE_CODES = frozenset({"APIG.0308", "APIGW.0308", "ModelArts.0105"})
 NOT_FOUND_CODES = frozenset({"ModelArts.3502", "ModelArts.0203"})
@@ -27,13 +25,13 @@ def classify(code: str | None, status: int) -> ErrorClass:
     return classify_status(status) if status >= 400 else ErrorClass.PERMANENT
 
 
-def error_from(body: dict[str, Any], response: httpx.Response) -> ProviderError:
+def error_from(body: dict[str, Any], response: Reply) -> ProviderError:
     nested = body.get("error") if isinstance(body.get("error"), dict) else None
     code = body.get("error_code") or (nested or {}).get("code")
-    message = body.get("error_msg") or (nested or {}).get("message") or response.reason_phrase or "error"
+    message = body.get("error_msg") or (nested or {}).get("message") or response.reason or "error"
     request_id = body.get("request_id") or response.headers.get("x-request-id")
     code_text = str(code) if code is not None else None
-    error_class = classify(code_text, response.status_code)
+    error_class = classify(code_text, response.status)
     text = str(message)[:MAX_MESSAGE]
     if error_class is ErrorClass.AUTH:
         text = f"{text} ({LOCKOUT_NOTE})"
@@ -41,7 +39,7 @@ def error_from(body: dict[str, Any], response: httpx.Response) -> ProviderError:
         error_class,
         text,
         code=code_text,
-        http_status=response.status_code,
+        http_status=response.status,
         request_id=str(request_id) if request_id else None,
-        retry_after=retry_after_seconds(response) if error_class is ErrorClass.THROTTLED else None,
+        retry_after=retry_after_seconds(response.headers) if error_class is ErrorClass.THROTTLED else None,
     )

@@ -7,6 +7,7 @@ Credentials, in order of preference: AK/SK (`accessKey`, `secretKey`, optional
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import ClassVar
 from urllib.parse import quote
@@ -17,6 +18,7 @@ from cloudmodel_operator.api.observation import Observation
 from cloudmodel_operator.providers.base import (
     Credentials,
     CredentialsError,
+    ErrorClass,
     Provider,
     ProviderError,
     Target,
@@ -29,8 +31,27 @@ from cloudmodel_operator.providers.huawei.models import ServiceDetails
 from cloudmodel_operator.providers.huawei.signer import sign
 from cloudmodel_operator.providers.signing import RequestParts
 
-# Regions whose endpoint differs from modelarts.{region}.myhuaweicloud.com (SDK region table).
-HOST_EXCEPTIONS = {"ap-southeast-1": "https://modelarts.ap-southeast-1.myhuaweicloud.cn"}
+# The hosts Huawei Cloud publishes for these APIs: its SDK's region tables (huaweicloudsdkmodelarts
+# 3.1.219 `v1/region/modelarts_region.py`, huaweicloudsdkiam 3.1.219 `v3/region/iam_region.py`).
+MODELARTS_REGIONS = (
+    "af-north-1", "af-south-1", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+    "cn-east-3", "cn-east-4", "cn-north-1", "cn-north-11", "cn-north-12", "cn-north-2", "cn-north-4",
+    "cn-north-9", "cn-south-1", "cn-southwest-2", "cn-southwest-3", "la-north-2", "la-south-2",
+    "me-east-1", "sa-brazil-1", "tr-west-1",
+)  # fmt: skip
+MODELARTS_ENDPOINTS = {
+    region: f"https://modelarts.{region}.myhuaweicloud.com" for region in MODELARTS_REGIONS
+} | {"ap-southeast-1": "https://modelarts.ap-southeast-1.myhuaweicloud.cn"}
+IAM_REGIONS = (
+    "ae-ad-1", "af-south-1", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+    "cn-east-2", "cn-east-3", "cn-east-4", "cn-east-5", "cn-north-1", "cn-north-12", "cn-north-2",
+    "cn-north-4", "cn-north-9", "cn-south-1", "cn-south-2", "cn-southwest-2", "eu-west-0",
+    "la-north-2", "la-south-2", "me-east-1", "my-kualalumpur-1", "na-mexico-1", "ru-moscow-1",
+    "sa-brazil-1", "tr-west-1",
+)  # fmt: skip
+IAM_ENDPOINTS = {region: f"https://iam.{region}.myhuaweicloud.com" for region in IAM_REGIONS} | {
+    "eu-west-101": "https://iam.eu-west-101.myhuaweicloud.eu"
+}
 
 
 class ModelArtsProvider(Provider):
@@ -39,17 +60,26 @@ class ModelArtsProvider(Provider):
         "accessKey", "secretKey", "securityToken", "token", "domainName", "username", "password",
     )  # fmt: skip
 
+    official_endpoints: ClassVar[Mapping[str, str]] = MODELARTS_ENDPOINTS
+
     def __init__(self) -> None:
         self.tokens = TokenCache()
 
-    def default_base_url(self, region: str) -> str:
-        return HOST_EXCEPTIONS.get(region, f"https://modelarts.{region}.myhuaweicloud.com")
-
-    def iam_url(self, region: str, base_url: str) -> str:
-        # With an endpoint override IAM is reached through the same base URL (one gateway/simulator).
-        if base_url.rstrip("/") != self.default_base_url(region):
-            return base_url
-        return f"https://iam.{region}.myhuaweicloud.com"
+    def iam_url(self, base_url: str) -> str:
+        """Where the IAM password goes: the official IAM host of the official ModelArts host's
+        region; for a base URL the operator was started to allow (`--allow-endpoint`), that same
+        gateway. Never a host derived from anything else in the spec."""
+        base = base_url.rstrip("/")
+        region = next((r for r, url in MODELARTS_ENDPOINTS.items() if url == base), None)
+        if region is None:
+            return base
+        iam = IAM_ENDPOINTS.get(region)
+        if iam is None:
+            raise ProviderError(
+                ErrorClass.PERMANENT,
+                f"Huawei Cloud publishes no IAM endpoint for region {region}: use AK/SK or token credentials",
+            )
+        return iam
 
     def validate_credentials(self, credentials: Credentials) -> None:
         if credentials.get("accessKey") or credentials.get("secretKey"):
@@ -68,7 +98,7 @@ class ModelArtsProvider(Provider):
                 f"(missing '{missing[0]}')"
             )
 
-    async def observe(
+    async def fetch(
         self, http: httpx.AsyncClient, base_url: str, target: Target, credentials: Credentials
     ) -> Observation:
         project = target.project_id or ""
@@ -89,7 +119,7 @@ class ModelArtsProvider(Provider):
             request.headers["X-Auth-Token"] = credentials.require("token")
         else:
             token_key = TokenKey(
-                self.iam_url(target.region, base_url),
+                self.iam_url(base_url),
                 credentials.require("domainName"),
                 credentials.require("username"),
                 project,

@@ -1,4 +1,4 @@
-"""ModelArts service details (v1) response, as documented; every field optional.
+"""ModelArts service details (v1) response, as documented; every field optional, numbers bounded.
 
 Dropped at this boundary, by not being fields: `config[].envs` and both `additional_properties`
 (environment variables and DEW secret names may hold credentials), `config[].mapping_rule` and
@@ -8,9 +8,18 @@ resource already names), and the edge nodes' host details (IPs, OS, labels).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from cloudmodel_operator.providers.fields import (
+    Amount,
+    Count,
+    EpochMs,
+    Percent,
+    TrafficCount,
+    Weight,
+)
 
 
 class _Body(BaseModel):
@@ -18,28 +27,28 @@ class _Body(BaseModel):
 
 
 class CustomSpec(_Body):
-    cpu: float | None = None
-    memory: float | None = None  # MB
-    gpu_p4: float | None = None
-    ascend_a310: float | None = None
+    cpu: Amount | None = None
+    memory: Amount | None = None  # MB
+    gpu_p4: Amount | None = None
+    ascend_a310: Amount | None = None
 
 
 class CpuInfo(_Body):
-    cpu: float | None = None
+    cpu: Amount | None = None
     arch: str | None = None
 
 
 class MemoryInfo(_Body):
-    memory: float | None = None
+    memory: Amount | None = None
     unit: str | None = None  # "MB", "GB"
 
 
 class AcceleratorInfo(_Body):
-    gpu: float | None = None
-    npu: float | None = None
+    gpu: Amount | None = None
+    npu: Amount | None = None
     brand: str | None = None
     version: str | None = None
-    memory: float | None = None
+    memory: Amount | None = None
     unit: str | None = None
 
 
@@ -61,13 +70,19 @@ class EdgeNode(_Body):
     predict_url: str | None = None
 
 
+class Schedule(_Body):
+    type: str | None = None  # only "stop" is documented
+    duration: Count | None = None
+    time_unit: str | None = None  # DAYS, HOURS, MINUTES
+
+
 class ModelConfig(_Body):
     model_id: str | None = None
     model_name: str | None = None
     model_version: str | None = None
     status: str | None = None
-    weight: int | None = None
-    instance_count: int | None = None
+    weight: Weight | None = None
+    instance_count: Count | None = None
     specification: str | None = None
     custom_spec: CustomSpec | None = None
     scaling: bool | None = None
@@ -77,8 +92,8 @@ class ModelConfig(_Body):
     specification_details: SpecificationDetails | None = None
     nodes: list[EdgeNode] | None = None
     source_type: str | None = None
-    start_time: int | None = None  # batch services, epoch ms
-    finished_time: int | None = None
+    start_time: EpochMs | None = None  # batch services, epoch ms
+    finished_time: EpochMs | None = None
     src_path: str | None = None
     src_type: str | None = None
     dest_path: str | None = None
@@ -91,30 +106,30 @@ class ServiceDetails(_Body):
     service_name: str | None = None
     description: str | None = None
     status: str | None = None
-    progress: int | None = None
+    progress: Percent | None = None
     error_msg: str | None = None
     infer_type: str | None = None
     access_address: str | None = None
     bind_access_address: str | None = None
     debug_url: str | None = None
-    due_time: int | None = None
-    update_time: int | None = None
-    transition_at: int | None = None
-    publish_at: int | None = None
-    operation_time: int | None = None
-    invocation_times: int | None = None
-    failed_times: int | None = None
+    due_time: EpochMs | None = None
+    update_time: EpochMs | None = None
+    transition_at: EpochMs | None = None
+    publish_at: EpochMs | None = None
+    operation_time: EpochMs | None = None
+    invocation_times: TrafficCount | None = None
+    failed_times: TrafficCount | None = None
     cluster_id: str | None = None
     pool_name: str | None = None
     is_free: bool | None = None
     is_shared: bool | None = None
-    shared_count: int | None = None
+    shared_count: Count | None = None
     workspace_id: str | None = None
     vpc_id: str | None = None
     subnet_network_id: str | None = None
     security_group_id: str | None = None
     load_balancer_policy: str | None = None
-    priority: int | None = None
+    priority: Annotated[int, Field(ge=1, le=3)] | None = None
     config: list[ModelConfig] | None = None
     nodes: list[EdgeNode] | None = None
-    schedule: list[dict[str, Any]] | None = None
+    schedule: list[Schedule] | None = None
