@@ -25,6 +25,7 @@ import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from cloudmodel_operator.api.observation import Phase
 from cloudmodel_operator.api.spec import GROUP, PLURAL, VERSION
 from cloudmodel_operator.settings import Settings
 from tests.conftest import Cluster
@@ -523,7 +524,8 @@ def operator_as_service_account(cluster: Cluster, operator_kubeconfig: Path) -> 
 def test_operator_works_with_the_service_account_and_no_more(
     cluster: Cluster, namespace: str, operator_kubeconfig: Path, operator_as_service_account: None
 ) -> None:
-    SCRIPT.set("hg-rbac", observation())
+    # Degraded from the start: a first phase that is a problem is posted as an Event.
+    SCRIPT.set("hg-rbac", observation(Phase.DEGRADED, ready=1, message="my_model: 1 replica down"))
     secret(cluster, namespace, "creds", {"accessKeyId": "AKID-rbac", "accessKeySecret": "rbac-secret-value"})
     cluster.apply(
         cms(namespace, "rbac", {
@@ -532,9 +534,9 @@ def test_operator_works_with_the_service_account_and_no_more(
         })
     )  # fmt: skip
     obj = wait_for(
-        cluster, namespace, "rbac", lambda o: (o.get("status") or {}).get("phase") == "Ready", timeout=30
+        cluster, namespace, "rbac", lambda o: (o.get("status") or {}).get("phase") == "Degraded", timeout=30
     )
-    assert obj["status"]["summary"]["replicas"] == "2/2"
+    assert obj["status"]["summary"]["replicas"] == "1/2"
     events = wait_events(cluster, namespace, "rbac", lambda events: len(events) >= 1)
     assert events[0].reason == "PhaseChanged"
 
