@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup controlplane lint test unit e2e sandbox crd lock clean
+.PHONY: setup controlplane tools lint test unit e2e sandbox crd lock clean
 
 setup: $(STAMP)
 
@@ -19,6 +19,11 @@ $(STAMP): pyproject.toml devtools/pyproject.toml requirements/test.lock
 controlplane:
 	@tests/controlplane/build.sh
 
+# The real ecosystem tools the tests run on our output (kstatus, Flux, Argo CD Lua, promtool,
+# helm, kube-state-metrics), built or extracted once and cached under ~/.cache/cloudmodel/tools.
+tools:
+	@hack/tools/build.sh
+
 crd: setup
 	$(BIN)/python hack/gen_crd.py
 
@@ -29,7 +34,7 @@ lint: setup
 	$(BIN)/python hack/gen_crd.py --check || (echo "crds/ is out of date: run 'make crd'" >&2; exit 1)
 	$(BIN)/hadolint Dockerfile
 
-test: setup controlplane lint
+test: setup controlplane tools lint
 	$(BIN)/pytest
 
 unit: setup

@@ -348,11 +348,11 @@ def test_metrics_expose_each_provider_resource_and_forget_deleted_ones(world: Wo
         )
     )
     hologres = {"namespace": namespace, "name": "alibaba-hologres", "provider": "alibaba-hologres"}
-    assert series(samples, "cloudmodel_resource_total", resource="gpu", **hologres) == 4.0
-    assert series(samples, "cloudmodel_resource_used", resource="memory", **hologres) == 64 * 2**30
+    assert series(samples, "cloudmodel_resource_capacity", resource="gpu", **hologres) == 4.0
+    assert series(samples, "cloudmodel_resource_usage", resource="memory", **hologres) == 64 * 2**30
     assert series(samples, "cloudmodel_replicas_ready", **hologres) == 2.0
     qianfan = {"namespace": namespace, "name": "baidu-qianfan", "provider": "baidu-qianfan"}
-    assert series(samples, "cloudmodel_resource_total", resource="computeUnits", **qianfan) == 4.0
+    assert series(samples, "cloudmodel_resource_capacity", resource="computeUnits", **qianfan) == 4.0
     assert series(samples, "cloudmodel_expiry_timestamp_seconds", **qianfan) == 1735885443.0
     assert (
         series(samples, "cloudmodel_provider_requests_total", provider="baidu-qianfan", outcome="ok") or 0
