@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes import client, watch
 
 from cloudmodel_operator.api.spec import GROUP, KIND, PLURAL, VERSION
@@ -158,3 +159,23 @@ def wait_events(
         if predicate(current):
             return current
     raise AssertionError(f"timed out waiting for events; have {[(e.type, e.reason) for e in current]}")
+
+
+def service_account_kubeconfig(cluster: Cluster, namespace: str, name: str, path: Path) -> Path:
+    """A kubeconfig that authenticates as a ServiceAccount with a real bound token (TokenRequest)."""
+    token = cluster.kubectl("create", "token", name, "-n", namespace, "--duration=1h").stdout.strip()
+    admin = yaml.safe_load(cluster.kubeconfig.read_text())
+    cluster_entry = admin["clusters"][0]
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [cluster_entry],
+                "users": [{"name": name, "user": {"token": token}}],
+                "contexts": [{"name": name, "context": {"cluster": cluster_entry["name"], "user": name}}],
+                "current-context": name,
+            }
+        )
+    )
+    return path

@@ -30,6 +30,10 @@ type result struct {
 }
 
 func main() {
+	// Results go to the real stdout; anything a script prints (Lua's print writes to stdout, as
+	// it does in the Argo CD controller) goes to stderr so it cannot corrupt them.
+	out := os.Stdout
+	os.Stdout = os.Stderr
 	if len(os.Args) < 2 {
 		fail(errors.New("usage: gitops-health kstatus|flux|argocd [flags] < objects.json"))
 	}
@@ -63,7 +67,7 @@ func main() {
 	for _, obj := range objects {
 		results = append(results, judge(obj))
 	}
-	encoder := json.NewEncoder(os.Stdout)
+	encoder := json.NewEncoder(out)
 	encoder.SetIndent("", "  ")
 	if err := encoder.Encode(results); err != nil {
 		fail(err)
