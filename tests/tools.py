@@ -22,7 +22,9 @@ def tool(name: str) -> Path:
     """Path of a tool's binary (gitops-health, helm, kube-state-metrics, promtool)."""
     result = subprocess.run(["bash", str(BUILD), name], stdout=subprocess.PIPE, text=True, check=False)
     if result.returncode != 0:
-        raise AssertionError(f"building {name} failed (exit {result.returncode}); run 'make tools' to see why")
+        raise AssertionError(
+            f"building {name} failed (exit {result.returncode}); run 'make tools' to see why"
+        )
     path = Path(result.stdout.strip().splitlines()[-1])
     assert path.is_file(), f"{name} missing at {path}; run 'make tools'"
     return path

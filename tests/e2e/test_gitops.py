@@ -65,64 +65,84 @@ CASES = [
         "progressing",
         (observation(Phase.PROGRESSING, "InstanceWaiting", ready=0),),
         in_phase(Phase.PROGRESSING),
-        IN_PROGRESS, IN_PROGRESS, "Progressing",
-    ),  # fmt: skip
+        IN_PROGRESS,
+        IN_PROGRESS,
+        "Progressing",
+    ),
     Case(
         "degraded",
         (observation(Phase.DEGRADED, "ResourceReady", ready=1, message="1 of 2 replicas down"),),
         in_phase(Phase.DEGRADED),
-        IN_PROGRESS, FAILED, "Degraded",
-    ),  # fmt: skip
+        IN_PROGRESS,
+        FAILED,
+        "Degraded",
+    ),
     Case(
         "failed",
         (observation(Phase.FAILED, "failed", ready=0, message="image pull failed"),),
         in_phase(Phase.FAILED),
-        FAILED, FAILED, "Degraded",
-    ),  # fmt: skip
+        FAILED,
+        FAILED,
+        "Degraded",
+    ),
     Case(
         "stopped",
         (observation(Phase.STOPPED, "stopped", ready=0),),
         in_phase(Phase.STOPPED),
-        IN_PROGRESS, FAILED, "Suspended",
-    ),  # fmt: skip
+        IN_PROGRESS,
+        FAILED,
+        "Suspended",
+    ),
     Case(
         "unknown",
         (observation(Phase.UNKNOWN, "Hibernating", ready=0),),
         in_phase(Phase.UNKNOWN),
-        IN_PROGRESS, IN_PROGRESS, "Progressing",
-    ),  # fmt: skip
+        IN_PROGRESS,
+        IN_PROGRESS,
+        "Progressing",
+    ),
     Case(
         "auth-failed",
         (ProviderError(ErrorClass.AUTH, "InvalidAccessKeyId.NotFound", code="InvalidAccessKeyId.NotFound"),),
         has_condition("Stalled", "True", "AuthenticationFailed"),
-        FAILED, FAILED, "Degraded",
-    ),  # fmt: skip
+        FAILED,
+        FAILED,
+        "Degraded",
+    ),
     Case(
         "not-found",
         (ProviderError(ErrorClass.NOT_FOUND, "instance does not exist", code="InstanceNotFound"),),
         has_condition("Stalled", "True", "NotFound"),
-        FAILED, FAILED, "Missing",
-    ),  # fmt: skip
+        FAILED,
+        FAILED,
+        "Missing",
+    ),
     Case(
         "unreachable",
         (UNREACHABLE,),
         has_condition("Synced", "False", "ProviderUnreachable"),
-        IN_PROGRESS, IN_PROGRESS, "Progressing",
-    ),  # fmt: skip
+        IN_PROGRESS,
+        IN_PROGRESS,
+        "Progressing",
+    ),
     Case(
         # Observed once, then the provider stops answering for longer than --stale-after-polls.
         "stale",
         (observation(), UNREACHABLE),
         has_condition("Ready", "Unknown", "StaleObservation"),
-        IN_PROGRESS, FAILED, "Degraded",
-    ),  # fmt: skip
+        IN_PROGRESS,
+        FAILED,
+        "Degraded",
+    ),
     Case(
         "suspended",
         (observation(),),
         has_condition("Synced", "False", "Suspended"),
-        IN_PROGRESS, IN_PROGRESS, "Suspended",
+        IN_PROGRESS,
+        IN_PROGRESS,
+        "Suspended",
         suspend=True,
-    ),  # fmt: skip
+    ),
 ]
 
 
@@ -162,7 +182,9 @@ def test_health_of_real_status(cluster: Cluster, namespace: str, running: Any, c
     }
     cluster.apply(cms(namespace, case.name, spec))
     for result in case.results[1:]:
-        wait_for(cluster, namespace, case.name, lambda obj: bool((obj.get("status") or {}).get("lastSyncTime")))
+        wait_for(
+            cluster, namespace, case.name, lambda obj: bool((obj.get("status") or {}).get("lastSyncTime"))
+        )
         SCRIPT.set(target, result)
     obj = wait_for(cluster, namespace, case.name, case.settled, timeout=60, what=case.name)
     # Every condition describes the current generation (kstatus, Flux and Argo CD all require it).
@@ -182,7 +204,9 @@ def test_health_of_real_status(cluster: Cluster, namespace: str, running: Any, c
     assert (waited.returncode == 0) == (condition(obj, "Ready")["status"] == "True")
     assert (waited.returncode == 0) == (case.flux == CURRENT)
     # One line per state for the docs' health table (visible with `pytest -s`).
-    print(f"gitops-health {case.name} phase={obj['status'].get('phase')} kstatus={got[0]} flux={got[2]} argocd={got[3]}")
+    print(
+        f"gitops-health {case.name} phase={obj['status'].get('phase')} kstatus={got[0]} flux={got[2]} argocd={got[3]}"
+    )
 
 
 def test_no_status_yet_is_not_healthy_with_the_shipped_checks(cluster: Cluster, namespace: str) -> None:
@@ -194,7 +218,8 @@ def test_no_status_yet_is_not_healthy_with_the_shipped_checks(cluster: Cluster, 
     created = cluster.kubectl("create", "--dry-run=server", "-o", "yaml", "-f", "-",
                               stdin=yaml.safe_dump(cms(namespace, "fresh", spec)))  # fmt: skip
     obj = yaml.safe_load(created.stdout)
-    assert "status" not in obj and obj["metadata"]["generation"] == 1
+    assert "status" not in obj
+    assert obj["metadata"]["generation"] == 1
     decided = judge(obj)
     # kstatus (and Flux without the expressions) calls it Current: the reason to ship the expressions.
     assert decided["kstatus"]["status"] == CURRENT
@@ -202,7 +227,10 @@ def test_no_status_yet_is_not_healthy_with_the_shipped_checks(cluster: Cluster, 
     # With them Flux cannot evaluate a missing status: Unknown, so `wait: true` does not pass.
     assert decided["flux-exprs"]["status"] == "Unknown"
     assert "status" in decided["flux-exprs"]["error"]
-    assert decided["argocd"] == {"status": "Progressing", "message": "Waiting for the operator's first observation"}
+    assert decided["argocd"] == {
+        "status": "Progressing",
+        "message": "Waiting for the operator's first observation",
+    }
 
 
 def test_generation_not_yet_observed_is_progressing_everywhere() -> None:

@@ -27,6 +27,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from cloudmodel_dev.controlplane import free_port
 from cloudmodel_dev.simulator.bodies import SECRET_VALUES
+from cloudmodel_dev.simulator.bodies import hologres as hologres_body
+from cloudmodel_dev.simulator.bodies import qianfan as qianfan_body
 from cloudmodel_dev.simulator.scenario import load_scenario
 from cloudmodel_dev.simulator.server import SimulatorHandle, run_in_thread
 from cloudmodel_operator.api.spec import GROUP, PLURAL, VERSION
@@ -204,13 +206,14 @@ def test_provider_resource_becomes_ready_with_everything_filled(
         assert status["replicas"] == {"desired": 2, "ready": 2}
         assert status["services"][0]["name"] == "my_model"
         assert status["services"][0]["model"] == "qwen3.5-plus"
-        assert status["billing"]["expirationTime"] == "2026-01-28T07:44:27Z"
+        # The simulator's subscription, relative to its start; the status drops the milliseconds.
+        assert status["billing"]["expirationTime"] == hologres_body.EXPIRATION_TIME.replace(".000Z", "Z")
         assert status["billing"]["chargeType"] == "PrePaid"
         assert status["summary"] == {"replicas": "2/2", "gpu": "2/4"}
     elif value == "baidu-qianfan":
         assert status["resources"]["computeUnits"] == {"total": "4", "used": "2"}
         assert status["services"][0]["name"] == "sandbox-chat"
-        assert status["billing"]["expirationTime"] == "2025-01-03T06:24:03Z"
+        assert status["billing"]["expirationTime"] == qianfan_body.EXPIRED_TIME
         assert status["summary"]["computeUnits"] == "2/4"
     elif value == "huawei-modelarts":
         assert status["services"], status

@@ -32,7 +32,11 @@ CASES: list[tuple[str, str, str]] = [
     ("integer division result", 'return {status="Healthy", message=tostring(2 / 2)}', "1"),
     ("integers from the object", 'return {status="Healthy", message=tostring(obj.metadata.generation)}', "3"),
     ("floats from the object", 'return {status="Healthy", message=tostring(obj.spec.replicas)}', "2.5"),
-    ("concatenating numbers", 'return {status="Healthy", message=obj.status.replicas.ready .. "/" .. 2}', "2/2"),
+    (
+        "concatenating numbers",
+        'return {status="Healthy", message=obj.status.replicas.ready .. "/" .. 2}',
+        "2/2",
+    ),
     ("require os", 'local os = require("os"); return {status="Healthy", message=type(os.time())}', "number"),
     ("table library", 'local t = {}; table.insert(t, "a"); return {status="Healthy", message=t[1]}', "a"),
     ("io library", 'return {status="Healthy", message=tostring(io)}', "nil"),

@@ -11,11 +11,8 @@ import re
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -87,7 +84,7 @@ def parse(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
 
 
 @pytest.fixture(scope="module")
-def ksm(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scraped]:
+def ksm(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Scraped:
     install_crd(cluster)
     settings = Settings(heartbeat=timedelta(hours=1), terminal_recheck=timedelta(hours=1), metrics_port=0)
     with scripted("alibaba-hologres"), operator_in_thread(str(cluster.kubeconfig), settings):
@@ -97,7 +94,9 @@ def ksm(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     cluster.kubectl("create", "serviceaccount", "kube-state-metrics", "-n", "monitoring")
     cluster.kubectl("apply", "-f", str(KSM / "rbac.yaml"))
     workdir = tmp_path_factory.mktemp("ksm")
-    kubeconfig = service_account_kubeconfig(cluster, "monitoring", "kube-state-metrics", workdir / "kubeconfig")
+    kubeconfig = service_account_kubeconfig(
+        cluster, "monitoring", "kube-state-metrics", workdir / "kubeconfig"
+    )
     port, telemetry = free_port(), free_port()
     log = (workdir / "ksm.log").open("w+")
     process = subprocess.Popen(
@@ -129,7 +128,7 @@ def ksm(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         log.seek(0)
         output = log.read()
         log.close()
-    yield Scraped(samples, output)
+    return Scraped(samples, output)
 
 
 def labels(name: str, **extra: str) -> dict[str, str]:
@@ -148,9 +147,14 @@ def test_phase_and_conditions(ksm: Scraped) -> None:
             got = ksm.value(f"{PREFIX}_status_phase", **labels(name, phase=candidate))
             assert got == (1.0 if candidate == phase else 0.0), (name, candidate, got)
     assert ksm.value(f"{PREFIX}_status_condition", **labels("ready", type="Ready", reason="Available")) == 1.0
-    assert ksm.value(f"{PREFIX}_status_condition", **labels("degraded", type="Ready", reason="Degraded")) == 0.0
     assert (
-        ksm.value(f"{PREFIX}_status_condition", **labels("locked-out", type="Stalled", reason="AuthenticationFailed"))
+        ksm.value(f"{PREFIX}_status_condition", **labels("degraded", type="Ready", reason="Degraded")) == 0.0
+    )
+    assert (
+        ksm.value(
+            f"{PREFIX}_status_condition",
+            **labels("locked-out", type="Stalled", reason="AuthenticationFailed"),
+        )
         == 1.0
     )
 
@@ -165,7 +169,7 @@ def test_replicas_only_where_the_status_has_them(ksm: Scraped) -> None:
 
 
 def test_logs_no_errors(ksm: Scraped) -> None:
-    errors = [line for line in ksm.log.splitlines() if re.match(r"^E\d{4} ", line) or '"level":"error"' in line]
+    errors = [
+        line for line in ksm.log.splitlines() if re.match(r"^E\d{4} ", line) or '"level":"error"' in line
+    ]
     assert not errors, "\n".join(errors[:10])
-
-
