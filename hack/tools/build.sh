@@ -5,7 +5,8 @@
 #
 #   hack/tools/build.sh              build every missing tool, print one "name=path" line per tool
 #   hack/tools/build.sh TOOL         build TOOL if missing, print the path of its binary
-#                                    (TOOL: gitops-health, helm, kube-state-metrics, promtool)
+#                                    (TOOL: gitops-health, grafana-dashboard-check, helm,
+#                                    kube-state-metrics, promtool)
 #   CLOUDMODEL_TOOLS_DIR=...         override the cache root
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,7 +14,9 @@ repo=$(cd "$here/../.." && pwd)
 # shellcheck source=/dev/null
 source "$here/versions.env"
 cache_root=${CLOUDMODEL_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cloudmodel/tools}
-all_tools=(gitops-health promtool helm kube-state-metrics)
+all_tools=(gitops-health grafana-dashboard-check promtool helm kube-state-metrics)
+# Our own Go programs: tool name -> module directory under hack/tools.
+declare -A own_modules=([gitops-health]=gitops [grafana-dashboard-check]=grafana)
 
 log() { echo ">> $*" >&2; }
 
@@ -31,7 +34,9 @@ go_env() {
 # The directory a tool is cached in; keyed by everything that decides what gets built.
 tool_dir() {
   case "$1" in
-    gitops-health) echo "$cache_root/gitops-health-$(cat "$here/gitops/go.mod" "$here/gitops/go.sum" "$here"/gitops/*.go | sha256sum | cut -c1-12)" ;;
+    gitops-health | grafana-dashboard-check)
+      local module="$here/${own_modules[$1]}"
+      echo "$cache_root/$1-$(cat "$module/go.mod" "$module/go.sum" "$module"/*.go | sha256sum | cut -c1-12)" ;;
     helm) echo "$cache_root/helm-$HELM_VERSION" ;;
     kube-state-metrics) echo "$cache_root/kube-state-metrics-$KUBE_STATE_METRICS_VERSION" ;;
     promtool)
@@ -49,14 +54,14 @@ finish() {
   log "$name ready in $(($(date +%s) - start))s: $dir/bin"
 }
 
-build_gitops_health() {
-  local dir=$1 start
+build_own() {
+  local name=$1 dir=$2 start
   start=$(date +%s)
-  go_env gitops-health
-  log "building gitops-health (kstatus, Flux status readers, Argo CD Lua)"
+  go_env "$name"
+  log "building $name (hack/tools/${own_modules[$name]})"
   mkdir -p "$dir.partial/bin"
-  (cd "$here/gitops" && go build -trimpath -ldflags "-s -w" -o "$dir.partial/bin/gitops-health" .)
-  finish "$dir" "$start" gitops-health
+  (cd "$here/${own_modules[$name]}" && go build -trimpath -ldflags "-s -w" -o "$dir.partial/bin/$name" .)
+  finish "$dir" "$start" "$name"
 }
 
 build_helm() {
@@ -118,7 +123,7 @@ ensure() {
   if [[ -z "$dir" || ! -x "$dir/bin/$name" ]]; then
     mkdir -p "$cache_root"
     case "$name" in
-      gitops-health) build_gitops_health "$dir" ;;
+      gitops-health | grafana-dashboard-check) build_own "$name" "$dir" ;;
       helm) build_helm "$dir" ;;
       kube-state-metrics) build_kube_state_metrics "$dir" ;;
       promtool) build_promtool; dir=$(tool_dir promtool) ;;
