@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ class Fleet:
     namespace: str
     names: tuple[str, ...]
     scrape: str  # the operator's /metrics, once every resource has a phase
+    scraped_at: float  # when, in seconds since the epoch
 
 
 def example_documents(simulator_url: str) -> list[dict[str, object]]:
@@ -60,6 +62,7 @@ def fleet(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             for name in names:
                 wait_for(cluster, FLEET_NAMESPACE, name, lambda obj: bool((obj.get("status") or {}).get("phase")),
                          timeout=120, what=f"{name} to get a phase")  # fmt: skip
+            scraped_at = time.time()
             with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as response:
                 scrape = response.read().decode()
         finally:
@@ -69,4 +72,4 @@ def fleet(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             except subprocess.TimeoutExpired:
                 operator.kill()
                 operator.wait()
-        yield Fleet(FLEET_NAMESPACE, names, scrape)
+        yield Fleet(FLEET_NAMESPACE, names, scrape, scraped_at)
