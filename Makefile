@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup controlplane tools lint test unit e2e sandbox crd lock clean
+.PHONY: setup controlplane tools lint test unit e2e sandbox crd chart lock clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,10 @@ tools:
 
 crd: setup
 	$(BIN)/python hack/gen_crd.py
+
+# The Helm chart is generated from manifests/ (a test fails when it is out of date).
+chart: setup controlplane
+	$(BIN)/python hack/gen_chart.py
 
 lint: setup
 	$(BIN)/ruff check operator devtools tests hack

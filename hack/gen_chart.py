@@ -46,13 +46,15 @@ def dump(obj: dict[str, Any]) -> str:
     return yaml.safe_dump(obj, sort_keys=False, width=1000)
 
 
-def _in_release_namespace(obj: dict[str, Any]) -> dict[str, Any]:
-    if obj["metadata"].get("namespace") == BASE_NAMESPACE:
-        obj["metadata"]["namespace"] = NAMESPACE
-    for subject in obj.get("subjects") or []:
-        if subject.get("namespace") == BASE_NAMESPACE:
-            subject["namespace"] = NAMESPACE
-    return obj
+def _in_release_namespace(value: Any) -> Any:
+    """Every mention of the manifests' namespace (metadata, subjects, flags) becomes the release's."""
+    if isinstance(value, dict):
+        return {key: _in_release_namespace(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_in_release_namespace(item) for item in value]
+    if isinstance(value, str) and BASE_NAMESPACE in value:
+        return value.replace(BASE_NAMESPACE, NAMESPACE)
+    return value
 
 
 def _replace_line(text: str, placeholder: str, template: str) -> str:
@@ -80,7 +82,7 @@ def deployment_template(obj: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         },
         "resources": container.get("resources", {}),
     }
-    base_args = container.get("args", [])
+    base_args = _in_release_namespace(container.get("args", []))
     obj["spec"]["replicas"] = "__REPLICAS__"
     container["image"] = "__IMAGE__"
     container["imagePullPolicy"] = "__PULL_POLICY__"

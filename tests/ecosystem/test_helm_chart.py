@@ -101,6 +101,8 @@ def test_values_parameterize_the_deployment() -> None:
     assert container["resources"]["limits"]["memory"] == "1Gi"
     assert container["args"][-2:] == ["--rate-limit=2", "--log-level=DEBUG"]
     other = helm_template("--namespace", "ops")
+    # Nothing still names the manifests' namespace (metadata, RBAC subjects, flags).
+    assert "cloudmodel-system" not in json.dumps(other)
     assert {
         obj["metadata"].get("namespace") for obj in other if obj["kind"] in ("Deployment", "Service")
     } == {"ops"}
