@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from cloudmodel_operator.metrics import REQUEST_OUTCOMES
 from cloudmodel_operator.providers import PROVIDERS
 from tests.ecosystem.conftest import Fleet
 from tests.tools import run
+
+pytestmark = pytest.mark.e2e
 
 
 def test_promtool_check_metrics_finds_no_problem(fleet: Fleet) -> None:

@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// kstatusResult is upstream kstatus: what kpt, Config Sync and `helm --wait` (v4) compute.
+// kstatusResult is upstream kstatus, as kpt and Config Sync compute it.
 func kstatusResult(obj *unstructured.Unstructured) result {
 	res, err := status.Compute(obj)
 	if err != nil {

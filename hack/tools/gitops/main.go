@@ -1,8 +1,9 @@
 // Command gitops-health judges Kubernetes objects the way GitOps tools do, with their own code:
 //
-//	gitops-health kstatus                      sigs.k8s.io/cli-utils kstatus (kpt, Config Sync, Helm 4 --wait)
-//	gitops-health flux [--kustomization FILE]  Flux's status readers: its kstatus fork, or the CEL
-//	                                           healthCheckExprs of a Kustomization (fluxcd/pkg/runtime/cel)
+//	gitops-health kstatus                      sigs.k8s.io/cli-utils kstatus (kpt, Config Sync)
+//	gitops-health flux [--kustomization FILE]  Flux's status readers: its kstatus fork (which Helm 4's
+//	                                           --wait also uses), or the CEL healthCheckExprs of a
+//	                                           Kustomization (fluxcd/pkg/runtime/cel)
 //	gitops-health argocd --script FILE         an Argo CD health Lua script, in gopher-lua, run the way
 //	                                           Argo CD's util/lua runs a resource.customizations.health script
 //

@@ -25,6 +25,7 @@ REQUIRED_ALERTS = {
     "CloudModelProviderThrottled",
     "CloudModelServiceExpiringSoon",
     "CloudModelServiceExpiresWithinADay",
+    "CloudModelServiceExpired",
     "CloudModelServiceGPUExhausted",
     "CloudModelServiceComputeUnitsExhausted",
 }
