@@ -15,7 +15,7 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -356,7 +356,8 @@ def test_metrics_expose_each_provider_resource_and_forget_deleted_ones(world: Wo
     assert series(samples, "cloudmodel_replicas_ready", **hologres) == 2.0
     qianfan = {"namespace": namespace, "name": "baidu-qianfan", "provider": "baidu-qianfan"}
     assert series(samples, "cloudmodel_resource_capacity", resource="computeUnits", **qianfan) == 4.0
-    assert series(samples, "cloudmodel_expiry_timestamp_seconds", **qianfan) == 1735885443.0
+    expires = datetime.fromisoformat(qianfan_body.EXPIRED_TIME).timestamp()
+    assert series(samples, "cloudmodel_expiry_timestamp_seconds", **qianfan) == expires
     assert (
         series(samples, "cloudmodel_provider_requests_total", provider="baidu-qianfan", outcome="ok") or 0
     ) >= 1

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -43,7 +42,8 @@ def example_documents(simulator_url: str) -> list[dict[str, object]]:
 
 
 @pytest.fixture(scope="session")
-def fleet(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+def fleet(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Fleet:
+    """Runs the fleet until every resource has a phase, scrapes it once, and stops it all."""
     install_crd(cluster)
     cluster.kubectl("create", "namespace", FLEET_NAMESPACE)
     log_path = tmp_path_factory.mktemp("fleet") / "operator.log"
@@ -72,4 +72,4 @@ def fleet(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             except subprocess.TimeoutExpired:
                 operator.kill()
                 operator.wait()
-        yield Fleet(FLEET_NAMESPACE, names, scrape, scraped_at)
+    return Fleet(FLEET_NAMESPACE, names, scrape, scraped_at)

@@ -126,10 +126,12 @@ def test_the_apiserver_accepts_the_rendered_chart(cluster: Cluster) -> None:
 def test_helm_install_creates_every_object(cluster: Cluster) -> None:
     namespace = "cloudmodel-helm"
     cluster.kubectl("create", "namespace", "team-helm", check=False)
-    # --take-ownership: an earlier `kubectl apply -k manifests/` in this cluster (test_manifests)
-    # left the same cluster-scoped RBAC, as it would for a user moving from kustomize to Helm.
+    # An earlier `kubectl apply -k manifests/` in this cluster (test_manifests) left the same
+    # cluster-scoped RBAC, as it would for a user moving from kustomize to Helm: --take-ownership
+    # adopts it, and --force-conflicts lets Helm's server-side apply point its subjects at this
+    # release's namespace.
     installed = run("helm", "install", "cloudmodel-operator", str(CHART), f"--kubeconfig={cluster.kubeconfig}",
-                    "--namespace", namespace, "--create-namespace", "--take-ownership",
+                    "--namespace", namespace, "--create-namespace", "--take-ownership", "--force-conflicts",
                     "--set", "watchNamespaces={team-helm}")  # fmt: skip
     assert installed.returncode == 0, installed.stdout + installed.stderr
     try:
