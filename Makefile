@@ -16,7 +16,7 @@ SANDBOX_FLAGS ?=
 # One resolver for every lock: Python 3.11 on Linux, the image's platform.
 COMPILE := $(BIN)/uv pip compile --quiet --python-version 3.11 --python-platform linux --custom-compile-command "make lock"
 
-.PHONY: setup controlplane lint test unit e2e sandbox crd lock image-root sbom audit clean
+.PHONY: setup controlplane tools lint test unit e2e sandbox crd chart lock image-root sbom audit clean
 
 setup: $(STAMP)
 
@@ -29,8 +29,17 @@ $(STAMP): pyproject.toml devtools/pyproject.toml requirements/test.lock
 controlplane:
 	@tests/controlplane/build.sh
 
+# The real ecosystem tools the tests run on our output (kstatus, Flux, Argo CD Lua, promtool,
+# helm, kube-state-metrics), built or extracted once and cached under ~/.cache/cloudmodel/tools.
+tools:
+	@hack/tools/build.sh
+
 crd: setup
 	$(BIN)/python hack/gen_crd.py
+
+# The Helm chart is generated from manifests/ (a test fails when it is out of date).
+chart: setup controlplane
+	$(BIN)/python hack/gen_chart.py
 
 lint: setup
 	$(BIN)/ruff check operator devtools tests hack
@@ -39,7 +48,7 @@ lint: setup
 	$(BIN)/python hack/gen_crd.py --check || (echo "crds/ is out of date: run 'make crd'" >&2; exit 1)
 	$(BIN)/hadolint Dockerfile
 
-test: setup controlplane lint
+test: setup controlplane tools lint
 	$(BIN)/pytest
 
 unit: setup

@@ -106,8 +106,10 @@ def _banner(kubeconfig: Path, simulator_url: str, metrics_port: int) -> str:
     export KUBECONFIG={kubeconfig}
     kubectl get cms -o wide
     kubectl describe cms hologres-ready
-    kubectl wait --for=condition=Ready cms --all --timeout=60s   # the Progressing, Degraded
-                                                                 # and Failed samples time out
+    kubectl wait --for=condition=Ready cms/hologres-ready cms/qianfan-running --timeout=60s
+
+  (`kubectl wait --all` waits on the samples one after another under one timeout: the first
+  that is not Ready on purpose uses it up, and every sample after it reports a timeout.)
 
   Change a provider's state and watch it follow within one poll interval (10s):
 

@@ -2,7 +2,8 @@
 
 Cardinality is bounded by the number of CloudModelServices: per-resource series carry only
 namespace, name and provider (plus a fixed enum label where noted), and they are removed when
-the resource is deleted.
+the resource is deleted. The per-provider counters exist from the start at 0 for every provider
+and outcome, so `increase()` and `rate()` see the very first failure.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from cloudmodel_operator.api.observation import Phase, Usage
 from cloudmodel_operator.api.status import CloudModelServiceStatus
+from cloudmodel_operator.providers import PROVIDERS
+from cloudmodel_operator.providers.base import ErrorClass
 
 RESOURCE_LABELS = ("namespace", "name", "provider")
 RESOURCE_KINDS = ("cpu", "memory", "gpu", "gpuMemory", "computeUnits")
+# Every outcome a provider call can end in: success, or one of the error classes.
+REQUEST_OUTCOMES = ("ok", *(error_class.value for error_class in ErrorClass))
 
 
 class Metrics:
@@ -34,10 +39,11 @@ class Metrics:
         self.replicas_desired = Gauge(
             "cloudmodel_replicas_desired", "Desired replicas.", RESOURCE_LABELS, registry=r
         )
-        self.resource_total = Gauge("cloudmodel_resource_total", "Provider capacity (cores, bytes, cards, units).",
+        # Capacity and usage of one resource kind; `_total` would mark a counter, so not resource_total.
+        self.resource_capacity = Gauge("cloudmodel_resource_capacity", "Provider capacity (cores, bytes, cards, units).",
+                                       [*RESOURCE_LABELS, "resource"], registry=r)  # fmt: skip
+        self.resource_usage = Gauge("cloudmodel_resource_usage", "Provider usage (cores, bytes, cards, units).",
                                     [*RESOURCE_LABELS, "resource"], registry=r)  # fmt: skip
-        self.resource_used = Gauge("cloudmodel_resource_used", "Provider usage (cores, bytes, cards, units).",
-                                   [*RESOURCE_LABELS, "resource"], registry=r)  # fmt: skip
         self.expiry = Gauge("cloudmodel_expiry_timestamp_seconds", "When the provider resource expires.",
                             RESOURCE_LABELS, registry=r)  # fmt: skip
         self.last_sync = Gauge("cloudmodel_last_sync_timestamp_seconds", "Last successful fetch.",
@@ -49,7 +55,8 @@ class Metrics:
         self.latency = Histogram("cloudmodel_provider_request_duration_seconds", "Provider API call latency.",
                                  ["provider"], registry=r,
                                  buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))  # fmt: skip
-        self.rate_limit_wait = Counter("cloudmodel_rate_limit_wait_seconds", "Time spent waiting for a token.",
+        self.rate_limit_wait = Counter("cloudmodel_rate_limit_wait_seconds",
+                                       "Time polls were put off waiting for the provider budget's token.",
                                        ["provider"], registry=r)  # fmt: skip
         self.status_writes = Counter("cloudmodel_status_writes", "Status patches written.", registry=r)
         self.poll_lateness = Histogram("cloudmodel_poll_lateness_seconds", "How late polls start.", registry=r,
@@ -58,6 +65,11 @@ class Metrics:
             "cloudmodel_watched_resources", "CloudModelServices the operator knows.", registry=r
         )
         self._known: dict[tuple[str, str], str] = {}
+        for provider in PROVIDERS:
+            for outcome in REQUEST_OUTCOMES:
+                self.requests.labels(provider, outcome)
+            self.latency.labels(provider)
+            self.rate_limit_wait.labels(provider)
         self._engine_metrics(r)
 
     def _engine_metrics(self, r: CollectorRegistry) -> None:
@@ -149,8 +161,8 @@ class Metrics:
         _set_or_clear(self.replicas_desired, labels, replicas.desired if replicas else None)
         for kind in RESOURCE_KINDS:
             usage: Usage | None = getattr(status.resources, kind) if status.resources else None
-            _set_or_clear(self.resource_total, (*labels, kind), _number(usage.total) if usage else None)
-            _set_or_clear(self.resource_used, (*labels, kind), _number(usage.used) if usage else None)
+            _set_or_clear(self.resource_capacity, (*labels, kind), _number(usage.total) if usage else None)
+            _set_or_clear(self.resource_usage, (*labels, kind), _number(usage.used) if usage else None)
         expiry = status.billing.expirationTime if status.billing else None
         _set_or_clear(self.expiry, labels, expiry.timestamp() if expiry else None)
         _set_or_clear(
@@ -163,8 +175,8 @@ class Metrics:
         if provider is None:
             return
         match = {"namespace": namespace, "name": name, "provider": provider}
-        for gauge in (self.phase, self.condition, self.replicas_ready, self.replicas_desired, self.resource_total,
-                      self.resource_used, self.expiry, self.last_sync, self.failures,
+        for gauge in (self.phase, self.condition, self.replicas_ready, self.replicas_desired, self.resource_capacity,
+                      self.resource_usage, self.expiry, self.last_sync, self.failures,
                       self.provider_counter):  # fmt: skip
             for labels in [k for k in gauge._metrics if dict(zip(gauge._labelnames, k, strict=True)).items()
                            >= match.items()]:  # fmt: skip

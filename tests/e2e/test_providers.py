@@ -15,7 +15,7 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from cloudmodel_dev.controlplane import free_port
 from cloudmodel_dev.simulator.bodies import SECRET_VALUES
+from cloudmodel_dev.simulator.bodies import hologres as hologres_body
+from cloudmodel_dev.simulator.bodies import qianfan as qianfan_body
 from cloudmodel_dev.simulator.scenario import load_scenario
 from cloudmodel_dev.simulator.server import SimulatorHandle, run_in_thread
 from cloudmodel_operator.api.spec import GROUP, PLURAL, VERSION
@@ -205,13 +207,14 @@ def test_provider_resource_becomes_ready_with_everything_filled(
         assert status["replicas"] == {"desired": 2, "ready": 2}
         assert status["services"][0]["name"] == "my_model"
         assert status["services"][0]["model"] == "qwen3.5-plus"
-        assert status["billing"]["expirationTime"] == "2026-01-28T07:44:27Z"
+        # The simulator's subscription, relative to its start; the status drops the milliseconds.
+        assert status["billing"]["expirationTime"] == hologres_body.EXPIRATION_TIME.replace(".000Z", "Z")
         assert status["billing"]["chargeType"] == "PrePaid"
         assert status["summary"] == {"replicas": "2/2", "gpu": "2/4"}
     elif value == "baidu-qianfan":
         assert status["resources"]["computeUnits"] == {"total": "4", "used": "2"}
         assert status["services"][0]["name"] == "sandbox-chat"
-        assert status["billing"]["expirationTime"] == "2025-01-03T06:24:03Z"
+        assert status["billing"]["expirationTime"] == qianfan_body.EXPIRED_TIME
         assert status["summary"]["computeUnits"] == "2/4"
     elif value == "huawei-modelarts":
         assert status["services"], status
@@ -412,12 +415,13 @@ def test_metrics_expose_each_provider_resource_and_forget_deleted_ones(world: Wo
         )
     )
     hologres = {"namespace": namespace, "name": "alibaba-hologres", "provider": "alibaba-hologres"}
-    assert series(samples, "cloudmodel_resource_total", resource="gpu", **hologres) == 4.0
-    assert series(samples, "cloudmodel_resource_used", resource="memory", **hologres) == 64 * 2**30
+    assert series(samples, "cloudmodel_resource_capacity", resource="gpu", **hologres) == 4.0
+    assert series(samples, "cloudmodel_resource_usage", resource="memory", **hologres) == 64 * 2**30
     assert series(samples, "cloudmodel_replicas_ready", **hologres) == 2.0
     qianfan = {"namespace": namespace, "name": "baidu-qianfan", "provider": "baidu-qianfan"}
-    assert series(samples, "cloudmodel_resource_total", resource="computeUnits", **qianfan) == 4.0
-    assert series(samples, "cloudmodel_expiry_timestamp_seconds", **qianfan) == 1735885443.0
+    assert series(samples, "cloudmodel_resource_capacity", resource="computeUnits", **qianfan) == 4.0
+    expires = datetime.fromisoformat(qianfan_body.EXPIRED_TIME).timestamp()
+    assert series(samples, "cloudmodel_expiry_timestamp_seconds", **qianfan) == expires
     assert (
         series(samples, "cloudmodel_provider_requests_total", provider="baidu-qianfan", outcome="ok") or 0
     ) >= 1

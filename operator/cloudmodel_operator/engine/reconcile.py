@@ -162,6 +162,8 @@ class Reconciler:
         cached = None if rec.bypass_cache else self.fetcher.cached(key, max_age=0.8 * interval)
         if cached is None and not self.fetcher.in_flight(key) and not rec.token_reserved:
             wait = self.fetcher.bucket(key.budget).reserve()
+            if wait > 0:
+                self.metrics.rate_limited(key.provider, wait)
             if wait > DEFER_ABOVE:
                 rec.token_reserved = True
                 return Later(wait)

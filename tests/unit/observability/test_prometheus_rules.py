@@ -25,6 +25,7 @@ REQUIRED_ALERTS = {
     "CloudModelProviderThrottled",
     "CloudModelServiceExpiringSoon",
     "CloudModelServiceExpiresWithinADay",
+    "CloudModelServiceExpired",
     "CloudModelServiceGPUExhausted",
     "CloudModelServiceComputeUnitsExhausted",
 }
@@ -100,5 +101,5 @@ def test_expression_parses_and_reads_exported_series(rule: dict[str, Any]) -> No
 
 def test_per_resource_alerts_carry_the_resource_labels() -> None:
     series = exported()
-    for name in ("cloudmodel_condition", "cloudmodel_expiry_timestamp_seconds", "cloudmodel_resource_used"):
+    for name in ("cloudmodel_condition", "cloudmodel_expiry_timestamp_seconds", "cloudmodel_resource_usage"):
         assert {"namespace", "name", "provider"} <= series[name]

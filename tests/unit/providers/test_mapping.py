@@ -90,7 +90,11 @@ def test_hologres_one_bad_service_of_two_degrades_the_resource() -> None:
 
 
 def test_hologres_seed_example_lands_in_the_status() -> None:
-    observation = hologres_of(hologres.default_body("hgpostcn-cn-x", "ResourceReady") | {"requestId": "R-1"})
+    # The simulator moves the seed's (long past) expiry relative to its start; the seed's own value here.
+    seed_expiry = {"expirationTime": "2026-01-28T07:44:27.535Z"}
+    observation = hologres_of(
+        hologres.default_body("hgpostcn-cn-x", "ResourceReady") | seed_expiry | {"requestId": "R-1"}
+    )
     resources = observation.resources.model_dump(exclude_none=True)
     # seed: cpu 32 / cpuUsed 32 cores, gpu 4 / 2 cards, memory 128 / 64 GiB, gpuMemory 128 / 64 GB
     assert resources == {
@@ -516,7 +520,12 @@ def test_qianfan_service_status_on_a_running_unit(
 
 
 def test_qianfan_seed_example_lands_in_the_status() -> None:
-    observation = qianfan_of(qianfan.default_body("unit-x", "Running"), request_id="hdr-req")
+    body = qianfan.default_body("unit-x", "Running")
+    # The simulator moves the seed's (long past) reservation relative to its start; the seed's own here.
+    body["result"]["computeUnitInstance"].update(
+        startTime="2024-12-03T06:24:03Z", expiredTime="2025-01-03T06:24:03Z"
+    )
+    observation = qianfan_of(body, request_id="hdr-req")
     assert observation.resources.model_dump(exclude_none=True) == {
         "computeUnits": {"total": "4", "used": "2"}
     }

@@ -14,6 +14,7 @@ import zlib
 import httpx
 import pytest
 
+from cloudmodel_dev.simulator.bodies import qianfan as qianfan_bodies
 from cloudmodel_dev.simulator.scenario import MiB
 from cloudmodel_dev.simulator.server import SimulatorHandle
 from tests.seeds.examples import example_bytes
@@ -110,7 +111,7 @@ def test_echo_credentials_quotes_the_request_in_every_text(sim: SimulatorHandle)
     for text in (unit["instanceId"], unit["status"], body["result"]["serviceInfoList"][0]["serviceName"]):
         assert "sandbox-baidu-secret" in text  # the account's secret key
         assert "Authorization: bce-auth-v1/bce-sandbox-ak/" in text
-    assert unit["startTime"] == "2024-12-03T06:24:03Z"  # times are not texts
+    assert unit["startTime"] == qianfan_bodies.START_TIME  # times are not texts
 
 
 @pytest.mark.parametrize(("numbers", "check"), [

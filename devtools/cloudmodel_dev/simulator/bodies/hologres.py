@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from cloudmodel_dev.simulator.bodies import seeds
+from cloudmodel_dev.simulator.bodies import billing, seeds
 
 API_KEY = "sk-sandbox-SECRET-hologres-apikey-0001"
 STATES = ("ResourceReady", "InstanceWaiting")
 DEFAULT_STATE = "ResourceReady"
+# The seed's example expired long ago (2026-01-28T07:44:27.535Z): a 90-day subscription instead.
+EXPIRATION_TIME = billing.at(timedelta(days=90), millis=True)
 
 
 def default_body(instance_id: str, state: str) -> dict[str, Any]:
@@ -53,7 +56,7 @@ def default_body(instance_id: str, state: str) -> dict[str, Any]:
         "commodityCode": "hologram_aipostpay_public_cn",
         "chargeType": "PrePaid",
         "status": state,
-        "expirationTime": "2026-01-28T07:44:27.535Z",
+        "expirationTime": EXPIRATION_TIME,
         "autoRenewal": True,
     }
 

@@ -6,9 +6,10 @@ The seed's field table calls the service list `serviceUsageList` while its examp
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from cloudmodel_dev.simulator.bodies import seeds
+from cloudmodel_dev.simulator.bodies import billing, seeds
 
 STATES = (
     "Creating",
@@ -20,6 +21,10 @@ STATES = (
     "ReconfigureFailed",
 )
 DEFAULT_STATE = "Running"
+# The seed's example (2024-12-03 to 2025-01-03) is long over: a one-month reservation, renewed
+# yesterday, instead.
+START_TIME = billing.at(timedelta(days=-1))
+EXPIRED_TIME = billing.at(timedelta(days=30))
 
 
 def default_body(instance_id: str, state: str) -> dict[str, Any]:
@@ -38,8 +43,8 @@ def default_body(instance_id: str, state: str) -> dict[str, Any]:
                 "totalComputeUnits": 4,
                 "usedComputeUnits": 2,
                 "paymentTiming": "Prepaid",
-                "startTime": "2024-12-03T06:24:03Z",
-                "expiredTime": "2025-01-03T06:24:03Z",
+                "startTime": START_TIME,
+                "expiredTime": EXPIRED_TIME,
                 "reservationLength": 1,
                 "reservationTimeUnit": "MONTH",
                 "creator": "sandbox-user",
