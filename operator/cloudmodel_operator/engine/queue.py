@@ -35,7 +35,8 @@ class DelayQueue(Generic[K]):
         self._due: dict[K, float] = {}
         self._processing: set[K] = set()
         self._again: dict[K, float] = {}  # re-added while processing
-        self._ready: asyncio.Queue[Item[K]] = asyncio.Queue(maxsize=capacity)
+        self._ready: asyncio.Queue[Item[K]] = asyncio.Queue()
+        self._slots = asyncio.Semaphore(capacity)  # one per worker: a key is taken only for a free one
         self._counter = itertools.count()
         self._wakeup = asyncio.Event()
         self._closed = False
@@ -59,7 +60,7 @@ class DelayQueue(Generic[K]):
         """Make `key` due in `delay` seconds, unless it is already due sooner."""
         if self._closed:
             return
-        due = self.clock() + max(delay, 0.0)
+        due = self.clock() + delay  # an overdue key (negative delay) goes before newer ones
         if key in self._processing:
             self._again[key] = min(due, self._again.get(key, due))
             return
@@ -78,7 +79,9 @@ class DelayQueue(Generic[K]):
 
     def done(self, key: K) -> None:
         """The worker finished with `key`; if it was added meanwhile, it becomes due again."""
-        self._processing.discard(key)
+        if key in self._processing:
+            self._processing.discard(key)
+            self._slots.release()
         again = self._again.pop(key, None)
         if again is not None:
             self.add(key, again - self.clock())
@@ -88,21 +91,37 @@ class DelayQueue(Generic[K]):
         return await self._ready.get()
 
     async def dispatch(self) -> None:
-        """Move due keys to the workers, in due order, never more than `capacity` at once."""
+        """Hand due keys to workers, most overdue first, never more than `capacity` at once."""
         while not self._closed:
+            await self._slots.acquire()
+            try:
+                key, due = await self._next_due()
+            except BaseException:
+                self._slots.release()
+                raise
+            self._processing.add(key)
+            self._ready.put_nowait(Item(key, due))
+
+    async def _next_due(self) -> tuple[K, float]:
+        while True:
             now = self.clock()
-            while self._heap and (self._heap[0][0] <= now):
-                due, _, key = heapq.heappop(self._heap)
+            while self._heap:
+                due, _, key = self._heap[0]
                 if self._due.get(key) != due:
-                    continue  # superseded by an earlier due time, or forgotten
+                    heapq.heappop(self._heap)  # superseded by an earlier due time, or forgotten
+                    continue
+                if due > now:
+                    break
+                heapq.heappop(self._heap)
                 del self._due[key]
-                self._processing.add(key)
-                await self._ready.put(Item(key, due))  # waits while every worker is busy
-                now = self.clock()
+                return key, due
             self._wakeup.clear()
             timeout = (self._heap[0][0] - now) if self._heap else None
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # arrives as the event fires, and the dispatcher would outlive the engine.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wakeup.wait()
 
     def close(self) -> None:
         """Stop handing out keys (work already handed out goes on)."""

@@ -254,6 +254,7 @@ class SecretMetadataHandler:
         self.referenced = referenced
         self._versions: dict[SecretKey, str] = {}
         self._listing: set[SecretKey] | None = None
+        self._synced = False  # the first listing only learns versions: a restart wakes nobody
 
     def relist_begin(self, scope: str | None) -> None:
         self._listing = set()
@@ -271,7 +272,7 @@ class SecretMetadataHandler:
         version = str(metadata.get("resourceVersion") or "")
         previous = self._versions.get(key)
         self._versions[key] = version
-        if previous != version:
+        if previous != version and (previous is not None or self._synced):
             self.store.changed(*key)
 
     def delete(self, obj: dict[str, object]) -> None:
@@ -283,6 +284,7 @@ class SecretMetadataHandler:
             self.store.changed(*key)
 
     def relist_end(self, scope: str | None) -> None:
+        self._synced = True
         listed, self._listing = self._listing or set(), None
         for key in [k for k in self._versions if (scope is None or k[0] == scope) and k not in listed]:
             del self._versions[key]
