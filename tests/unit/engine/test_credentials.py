@@ -129,7 +129,7 @@ async def test_an_unreachable_api_server_keeps_serving_the_cached_copy(world: An
 
 
 async def test_expiry_comes_from_the_secret_when_it_says_so(world: Any) -> None:
-    api, _, _, health, store = world
+    api, _, _, _, store = world
     api.put("ns", "sts", {"accessKeyId": "STS.AK", "accessKeySecret": "SK", "securityToken": "tok",
                            "expiration": "2026-12-01T00:00:00Z"}, "1")  # fmt: skip
     await store.get("ns", "sts")
