@@ -182,3 +182,22 @@ def test_a_fixed_secret_is_picked_up_with_get_only(
         reads = running.metrics.kube_requests.labels("get", "200")._value.get()
         assert reads >= 2  # the Secret was read with get, again after the fix
         assert get(cluster, namespace, "fix")["status"].get("failure") is None
+
+
+def test_a_metadata_watch_picks_a_fixed_secret_up_at_once(cluster: Cluster, namespace: str, script: Script) -> None:
+    SCRIPT.set("hg-watch", observation())
+    secret(cluster, namespace, "creds", {"accessKeyId": "AKID-w"})  # the secret key is missing
+    settings = Settings(
+        heartbeat=timedelta(hours=1),
+        terminal_recheck=timedelta(hours=1),
+        credentials_recheck=timedelta(hours=1),  # no recheck timer could explain a quick pickup
+        watch_secret_metadata=True,
+        metrics_port=0,
+    )
+    with operator_in_thread(str(cluster.kubeconfig), settings):
+        cluster.apply(resource(namespace, "watch", "hg-watch"))
+        wait_for(cluster, namespace, "watch", lambda o: "failure" in (o.get("status") or {}), timeout=20)
+        fixed_at = time.monotonic()
+        secret(cluster, namespace, "creds", {"accessKeyId": "AKID-w", "accessKeySecret": "watched-secret-0001"})
+        wait_for(cluster, namespace, "watch", ready, timeout=20)
+        assert time.monotonic() - fixed_at < 5
