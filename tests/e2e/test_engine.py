@@ -184,7 +184,9 @@ def test_a_fixed_secret_is_picked_up_with_get_only(
         assert get(cluster, namespace, "fix")["status"].get("failure") is None
 
 
-def test_a_metadata_watch_picks_a_fixed_secret_up_at_once(cluster: Cluster, namespace: str, script: Script) -> None:
+def test_a_metadata_watch_picks_a_fixed_secret_up_at_once(
+    cluster: Cluster, namespace: str, script: Script
+) -> None:
     SCRIPT.set("hg-watch", observation())
     secret(cluster, namespace, "creds", {"accessKeyId": "AKID-w"})  # the secret key is missing
     settings = Settings(
@@ -198,6 +200,8 @@ def test_a_metadata_watch_picks_a_fixed_secret_up_at_once(cluster: Cluster, name
         cluster.apply(resource(namespace, "watch", "hg-watch"))
         wait_for(cluster, namespace, "watch", lambda o: "failure" in (o.get("status") or {}), timeout=20)
         fixed_at = time.monotonic()
-        secret(cluster, namespace, "creds", {"accessKeyId": "AKID-w", "accessKeySecret": "watched-secret-0001"})
+        secret(
+            cluster, namespace, "creds", {"accessKeyId": "AKID-w", "accessKeySecret": "watched-secret-0001"}
+        )
         wait_for(cluster, namespace, "watch", ready, timeout=20)
         assert time.monotonic() - fixed_at < 5

@@ -169,7 +169,9 @@ def test_a_leader_cut_off_from_the_api_server_stops_before_the_other_takes_over(
             for name in names:
                 wait_for(cluster, namespace, name, phase_is("Ready"), timeout=40)
             assert [w for w in a.writes() if w[0] >= stopped] == []
-            assert {w[1] for w in b.writes() if w[0] >= restored} == {f"{namespace}/{n}" for n in names}
+            expected = {f"{namespace}/{n}" for n in names}
+            written = writes_by_resource([b], restored, expected)
+            assert set(written) == expected, f"restored at {restored}; cut-b wrote {b.writes()}"
     finally:
         a.close()
         proxy.close()
