@@ -6,6 +6,7 @@ n-th call to happen, so nothing sleeps.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 import time
@@ -36,6 +37,9 @@ class Script:
         self.calls: defaultdict[str, int] = defaultdict(int)
         self.call_times: defaultdict[str, list[float]] = defaultdict(list)  # time.monotonic() of each call
         self.credentials_seen: dict[str, dict[str, str]] = {}
+        self.latency = 0.0  # seconds each call takes (a slow provider)
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     def set(self, target: str, result: Observation | ProviderError) -> None:
         with self._lock:
@@ -82,6 +86,15 @@ class ScriptedProvider(Provider):
     async def observe(
         self, client: httpx.AsyncClient, base_url: str, target: Target, credentials: Credentials
     ) -> Observation:
+        with SCRIPT._lock:
+            SCRIPT.in_flight += 1
+            SCRIPT.max_in_flight = max(SCRIPT.max_in_flight, SCRIPT.in_flight)
+        try:
+            if SCRIPT.latency:
+                await asyncio.sleep(SCRIPT.latency)  # the provider's answer time
+        finally:
+            with SCRIPT._lock:
+                SCRIPT.in_flight -= 1
         result = SCRIPT.record(target.display, credentials)
         if result is None:
             raise ProviderError(ErrorClass.NOT_FOUND, f"no scripted result for {target.display}")

@@ -205,3 +205,30 @@ def test_a_metadata_watch_picks_a_fixed_secret_up_at_once(
         )
         wait_for(cluster, namespace, "watch", ready, timeout=20)
         assert time.monotonic() - fixed_at < 5
+
+
+def test_a_first_start_never_has_more_fetches_in_flight_than_workers(
+    cluster: Cluster, namespace: str, script: Script
+) -> None:
+    targets = [f"hg-first-{n}" for n in range(60)]
+    for target in targets:
+        SCRIPT.set(target, observation())
+    secret(cluster, namespace, "creds", {"accessKeyId": "AKID-1st", "accessKeySecret": "first-secret-0001"})
+    for n, target in enumerate(targets):  # all there before the operator starts: all due at once
+        cluster.apply(resource(namespace, f"f{n}", target))
+    SCRIPT.latency, SCRIPT.max_in_flight = 0.2, 0
+    settings = Settings(
+        heartbeat=timedelta(hours=1), workers=4, metrics_port=0, rate_limit=1000, rate_burst=1000
+    )
+    try:
+        with operator_in_thread(str(cluster.kubeconfig), settings) as running:
+            SCRIPT.wait_all(targets, 1, timeout=60)
+            late = running.metrics.poll_lateness.collect()[0].samples
+    finally:
+        SCRIPT.latency = 0.0
+    assert SCRIPT.max_in_flight == 4  # the bounded pool, not one fetch per resource at once
+    # 60 polls of 0.2 s through 4 workers: the last start about 3 s after it was due, and it says so.
+    count = next(s.value for s in late if s.name.endswith("_count"))
+    total = next(s.value for s in late if s.name.endswith("_sum"))
+    assert count >= len(targets)
+    assert total / count > 0.5

@@ -218,7 +218,12 @@ def test_provider_resource_becomes_ready_with_everything_filled(
         # The simulator's subscription, relative to its start; the status drops the milliseconds.
         assert status["billing"]["expirationTime"] == hologres_body.EXPIRATION_TIME.replace(".000Z", "Z")
         assert status["billing"]["chargeType"] == "PrePaid"
-        assert status["summary"] == {"replicas": "2/2", "services": "1/1", "gpu": "2/4", "reason": "Available"}
+        assert status["summary"] == {
+            "replicas": "2/2",
+            "services": "1/1",
+            "gpu": "2/4",
+            "reason": "Available",
+        }
     elif value == "baidu-qianfan":
         assert status["resources"]["computeUnits"] == {"total": "4", "used": "2"}
         assert status["services"][0]["name"] == "sandbox-chat"
