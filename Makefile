@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup controlplane lint test unit e2e sandbox crd lock clean
+.PHONY: setup controlplane lint test unit e2e sandbox crd lock clean bench
 
 setup: $(STAMP)
 
@@ -37,6 +37,11 @@ unit: setup
 
 sandbox: setup controlplane
 	$(BIN)/cloudmodel-dev sandbox
+
+# The benchmark (not part of `make test`; see docs/performance.md). ~25 minutes on 2 cores;
+# `make bench ARGS=--quick` takes a few. Results and profiles go to .bench/.
+bench: setup controlplane
+	$(BIN)/cloudmodel-dev bench $(ARGS)
 
 # Re-pin the runtime (container image) and test dependencies from a clean install.
 lock:

@@ -25,6 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = commands.add_parser("sandbox", help="local control plane + simulator + operator + samples")
     sandbox.add_argument("--scenario", default=None, help="simulator scenario YAML")
+
+    from cloudmodel_dev.bench.cli import add_parser as add_bench_parser
+
+    add_bench_parser(commands)
     return parser
 
 
@@ -39,5 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cloudmodel_dev.sandbox import main as sandbox_main
 
         return sandbox_main(args.scenario)
+    if args.command == "bench":
+        from cloudmodel_dev.bench.cli import main as bench_main
+
+        return bench_main(args)
     parser.print_help()
     return 0

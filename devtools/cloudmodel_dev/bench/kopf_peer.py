@@ -1,0 +1,94 @@
+"""The peer: the simplest Kopf design of this operator, to compare against.
+
+One `@kopf.timer` per object: every tick it reads the credentials Secret, fetches the target
+through the operator's own provider clients (`get_provider(...).observe(...)`) and patches the
+status with what it saw, whether or not anything changed. No shared fetches, no rate limit, no
+change detection. Kopf adds its finalizer to every object (timers require one).
+
+    python -m cloudmodel_dev.bench.kopf_peer KUBECONFIG INTERVAL_SECONDS
+"""
+
+from __future__ import annotations
+
+import base64
+import ssl
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import kopf
+
+from cloudmodel_dev.bench import kopfbase
+from cloudmodel_dev.bench.kubeapi import KubeConfig
+from cloudmodel_operator.api.observation import Observation, Phase
+from cloudmodel_operator.api.spec import GROUP, PLURAL, VERSION, CloudModelServiceSpec
+from cloudmodel_operator.providers import get_provider
+from cloudmodel_operator.providers.base import Credentials
+from cloudmodel_operator.providers.http import make_client
+
+
+def status_document(
+    observation: Observation, target: str, generation: int | None, now: datetime
+) -> dict[str, Any]:
+    """What the peer writes: the observation as it came, stamped, with Ready and Synced."""
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    ready = observation.phase is Phase.READY
+    document: dict[str, Any] = observation.model_dump(mode="json", exclude_none=True)
+    document.update(
+        target=target,
+        observedGeneration=generation,
+        lastSyncTime=stamp,
+        conditions=[
+            {"type": "Ready", "status": "True" if ready else "False", "reason": "Available" if ready else
+             observation.phase.value, "message": "", "lastTransitionTime": stamp},
+            {"type": "Synced", "status": "True", "reason": "ObservationSucceeded", "message": "",
+             "lastTransitionTime": stamp},
+        ],
+    )  # fmt: skip
+    return document
+
+
+def build_registry(config: KubeConfig, interval: float) -> kopf.OperatorRegistry:
+    registry = kopf.OperatorRegistry()
+    kopfbase.add_login(registry, config)
+    clients: dict[str, httpx.AsyncClient] = {}
+
+    @kopf.on.startup(registry=registry)
+    async def startup(**_: Any) -> None:
+        clients["providers"] = make_client()
+        clients["kube"] = httpx.AsyncClient(
+            base_url=config.server,
+            verify=ssl.create_default_context(cafile=config.ca_file),
+            headers={"Authorization": f"Bearer {config.token}"},
+        )
+
+    @kopf.on.cleanup(registry=registry)
+    async def cleanup(**_: Any) -> None:
+        for client in clients.values():
+            await client.aclose()
+
+    @kopf.timer(GROUP, VERSION, PLURAL, interval=interval, registry=registry)
+    async def poll(
+        spec: kopf.Spec, namespace: str | None, meta: kopf.Meta, patch: kopf.Patch, **_: Any
+    ) -> None:
+        parsed = CloudModelServiceSpec.model_validate(dict(spec))
+        secret = await clients["kube"].get(
+            f"/api/v1/namespaces/{namespace}/secrets/{parsed.credentialsSecretRef.name}"
+        )
+        secret.raise_for_status()
+        data = secret.json().get("data") or {}
+        credentials = Credentials({k: base64.b64decode(v).decode().strip() for k, v in data.items()})
+        target = parsed.target()
+        provider = get_provider(target.provider)
+        base_url = target.endpoint or provider.default_base_url(target.region)
+        observation = await provider.observe(clients["providers"], base_url, target, credentials)
+        patch.status.update(
+            status_document(observation, target.display, meta.get("generation"), datetime.now(UTC))
+        )
+
+    return registry
+
+
+if __name__ == "__main__":
+    kopfbase.run(build_registry(KubeConfig.load(sys.argv[1]), float(sys.argv[2])))

@@ -1,0 +1,193 @@
+"""One watch on every benchmark resource: what was written, when, and by whom it was written.
+
+The benchmark never asks an object for its state twice; everything it knows about writes comes
+from this watch (events are timestamped on arrival). Phases ask for an `Expectation` (a set of
+names and a predicate) and await it, instead of polling the API server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cloudmodel_dev.bench.documents import MARKER
+from cloudmodel_dev.bench.kubeapi import Kube, KubeError, cms_path
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One watch event (or the initial listing) of one object, reduced to what the phases need."""
+
+    t: float  # when it arrived (epoch seconds)
+    name: str
+    kind: str  # ADDED, MODIFIED, DELETED or LISTED
+    last_sync: float | None  # status.lastSyncTime, epoch seconds
+    synced: bool  # condition Synced is True
+    marker: bool  # the status was written by the benchmark itself
+    status_changed: bool  # the status differs from the previous event's (a status write)
+    digest: str
+    size: int
+
+
+def _epoch(text: Any) -> float | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
+
+
+def reduce(obj: dict[str, Any], kind: str, t: float, size: int, previous: Seen | None) -> Seen:
+    status = obj.get("status") or {}
+    digest = hashlib.blake2b(json.dumps(status, sort_keys=True).encode(), digest_size=8).hexdigest()
+    synced = any(
+        c.get("type") == "Synced" and c.get("status") == "True" for c in status.get("conditions") or []
+    )
+    return Seen(
+        t=t,
+        name=str(obj["metadata"]["name"]),
+        kind=kind,
+        last_sync=_epoch(status.get("lastSyncTime")),
+        synced=synced,
+        marker=status.get("message") == MARKER,
+        status_changed=previous is None or previous.digest != digest,
+        digest=digest,
+        size=size,
+    )
+
+
+def fresh_since(since: float) -> Callable[[Seen], bool]:
+    """A successful fetch written at or after `since` (lastSyncTime has whole seconds)."""
+    floor = float(int(since))
+    return lambda s: s.last_sync is not None and s.last_sync >= floor and s.synced and not s.marker
+
+
+def status_written_after(since: float) -> Callable[[Seen], bool]:
+    return lambda s: s.kind == "MODIFIED" and s.status_changed and s.t >= since and not s.marker
+
+
+@dataclass
+class Expectation:
+    """Awaits `predicate` holding for every name; records when it first held for each."""
+
+    remaining: set[str]
+    predicate: Callable[[Seen], bool]
+    first: dict[str, Seen] = field(default_factory=dict)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, seen: Seen) -> None:
+        if seen.name in self.remaining and self.predicate(seen):
+            self.remaining.discard(seen.name)
+            self.first[seen.name] = seen
+            if not self.remaining:
+                self.done.set()
+
+    async def wait(self, within: float) -> bool:
+        """True when every name got there within `within` seconds."""
+        if not self.remaining:
+            return True
+        try:
+            await asyncio.wait_for(self.done.wait(), timeout=max(within, 0.0))
+        except TimeoutError:
+            return False
+        return True
+
+    def last_time(self) -> float | None:
+        return max((s.t for s in self.first.values()), default=None)
+
+
+class Tracker:
+    def __init__(self, kube: Kube, namespace: str) -> None:
+        self.kube = kube
+        self.namespace = namespace
+        self.events: list[Seen] = []  # in arrival order
+        self._times: list[float] = []  # arrival times, for bisecting windows
+        self.latest: dict[str, Seen] = {}
+        self.restarts = 0  # watch re-lists (each may hide events; reported)
+        self._expectations: list[Expectation] = []
+        self._task: asyncio.Task[None] | None = None
+        self._synced = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="bench-tracker")
+        await self._synced.wait()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        path = cms_path(self.namespace)
+        while True:
+            items, version = await self.kube.list_all(path)
+            now = time.time()
+            for obj in items:
+                seen = reduce(obj, "LISTED", now, 0, self.latest.get(obj["metadata"]["name"]))
+                self.latest[seen.name] = seen
+            self._synced.set()
+            try:
+                async for kind, obj, size in self.kube.watch(path, version):
+                    if kind == "BOOKMARK":
+                        continue
+                    if kind == "ERROR":
+                        raise KubeError(int(obj.get("code", 500)), str(obj.get("message")))
+                    self._record(kind, obj, size)
+            except (KubeError, OSError) as exc:
+                logger.warning("benchmark watch ended (%s); listing again", exc)
+            self.restarts += 1
+
+    def _record(self, kind: str, obj: dict[str, Any], size: int) -> None:
+        name = str(obj["metadata"]["name"])
+        seen = reduce(obj, kind, time.time(), size, self.latest.get(name))
+        if kind == "DELETED":
+            self.latest.pop(name, None)
+        else:
+            self.latest[name] = seen
+        self.events.append(seen)
+        self._times.append(seen.t)
+        for expectation in self._expectations:
+            expectation.offer(seen)
+
+    def expect(
+        self, names: Iterable[str], predicate: Callable[[Seen], bool], *, check_current: bool = False
+    ) -> Expectation:
+        """Start awaiting `predicate` for `names`; with `check_current`, the present state counts."""
+        expectation = Expectation(set(names), predicate)
+        if check_current:
+            for name in list(expectation.remaining):
+                current = self.latest.get(name)
+                if current is not None:
+                    expectation.offer(current)
+        if not expectation.remaining:
+            expectation.done.set()
+        self._expectations.append(expectation)
+        return expectation
+
+    def release(self, expectation: Expectation) -> None:
+        if expectation in self._expectations:
+            self._expectations.remove(expectation)
+
+    def window(self, start: float, end: float | None = None) -> list[Seen]:
+        low = bisect.bisect_left(self._times, start)
+        high = len(self._times) if end is None else bisect.bisect_right(self._times, end)
+        return self.events[low:high]
+
+    def status_writes(self, start: float, end: float | None = None, *, by_others: bool = True) -> list[Seen]:
+        """MODIFIED events that changed a status in the window (by_others: not the benchmark's own)."""
+        return [
+            s
+            for s in self.window(start, end)
+            if s.kind == "MODIFIED" and s.status_changed and not (by_others and s.marker)
+        ]
