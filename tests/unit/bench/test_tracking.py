@@ -1,0 +1,106 @@
+"""The watch bookkeeping: what counts as a fresh status, a status write, an awaited state."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from cloudmodel_dev.bench.documents import MARKER
+from cloudmodel_dev.bench.rows_ha import attribution, holders, status_managers
+from cloudmodel_dev.bench.tracker import Expectation, Seen, fresh_since, reduce, status_written_after
+
+
+def _obj(name: str, status: dict[str, Any] | None) -> dict[str, Any]:
+    return {"metadata": {"name": name}, **({"status": status} if status is not None else {})}
+
+
+SYNCED = {"type": "Synced", "status": "True", "reason": "ObservationSucceeded"}
+
+
+def test_reduce_reads_sync_time_condition_marker_and_change() -> None:
+    first = reduce(
+        _obj("a", {"lastSyncTime": "2026-11-30T10:00:05Z", "conditions": [SYNCED]}), "MODIFIED", 1.0, 10, None
+    )
+    assert first.last_sync == 1796032805.0
+    assert first.synced and not first.marker and first.status_changed
+    same = reduce(
+        _obj("a", {"lastSyncTime": "2026-11-30T10:00:05Z", "conditions": [SYNCED]}),
+        "MODIFIED",
+        2.0,
+        10,
+        first,
+    )
+    assert not same.status_changed  # e.g. a finalizer added: metadata only
+    ours = reduce(_obj("a", {"message": MARKER}), "MODIFIED", 3.0, 10, same)
+    assert ours.marker and ours.status_changed and ours.last_sync is None
+
+
+def test_fresh_since_wants_a_successful_sync_in_or_after_the_start_second() -> None:
+    start = 1796032805.7  # lastSyncTime has whole seconds
+    fresh = fresh_since(start)
+    synced = reduce(
+        _obj("a", {"lastSyncTime": "2026-11-30T10:00:05Z", "conditions": [SYNCED]}), "MODIFIED", 0, 0, None
+    )
+    older = reduce(
+        _obj("a", {"lastSyncTime": "2026-11-30T10:00:04Z", "conditions": [SYNCED]}), "MODIFIED", 0, 0, None
+    )
+    failing = reduce(
+        _obj("a", {"lastSyncTime": "2026-11-30T10:00:06Z", "conditions": []}), "MODIFIED", 0, 0, None
+    )
+    assert fresh(synced) and not fresh(older) and not fresh(failing)
+
+
+def _seen(name: str, t: float, *, kind: str = "MODIFIED", changed: bool = True, marker: bool = False) -> Seen:
+    return Seen(t, name, kind, None, False, marker, changed, "d", 0)
+
+
+def test_status_written_after_ignores_our_own_and_metadata_writes() -> None:
+    written = status_written_after(10.0)
+    assert written(_seen("a", 11.0))
+    assert not written(_seen("a", 9.0))
+    assert not written(_seen("a", 11.0, changed=False))
+    assert not written(_seen("a", 11.0, marker=True))
+    assert not written(_seen("a", 11.0, kind="ADDED"))
+
+
+async def test_expectation_completes_when_every_name_got_there() -> None:
+    expectation = Expectation({"a", "b"}, lambda s: s.t > 5)
+    expectation.offer(_seen("a", 6.0))
+    expectation.offer(_seen("b", 4.0))
+    assert not await expectation.wait(0.01)
+    expectation.offer(_seen("b", 7.0))
+    expectation.offer(_seen("b", 8.0))  # only the first time counts
+    assert await expectation.wait(0.01)
+    assert expectation.first["b"].t == 7.0
+    assert expectation.last_time() == 7.0
+    assert expectation.done.is_set()
+    await asyncio.sleep(0)
+
+
+def test_lease_holders_and_write_attribution() -> None:
+    leases = [
+        {"metadata": {"name": "shard-0"}, "spec": {"holderIdentity": "x"}},
+        {"metadata": {"name": "shard-1"}, "spec": {"holderIdentity": "someone-else"}},
+        {"metadata": {"name": "shard-2"}, "spec": {}},
+    ]
+    assert holders(leases, ["x", "y"]) == {"shard-0": "x"}
+    writes = [_seen("a", 1), _seen("b", 1), _seen("b", 2)]
+    assert attribution(writes, ["a", "b", "c"]) == {
+        "resources": 3,
+        "written_once": 1,
+        "written_more_than_once": 1,
+        "not_written": 1,
+    }
+
+
+def test_status_managers_leave_out_the_benchmark() -> None:
+    obj = {
+        "metadata": {
+            "managedFields": [
+                {"manager": "cloudmodel-bench", "fieldsV1": {"f:status": {}}},
+                {"manager": "replica-x", "subresource": "status", "fieldsV1": {"f:status": {"f:phase": {}}}},
+                {"manager": "kubectl", "fieldsV1": {"f:spec": {}}},
+            ]
+        }
+    }
+    assert status_managers(obj) == ["replica-x"]
