@@ -82,7 +82,8 @@ def test_collapsed_stacks_to_top_and_speedscope() -> None:
     assert total == 50
     assert (own[0].frame, own[0].samples) == ("scan (httpcore.py:3)", 40)
     assert own[0].share == 0.8
-    assert inclusive[0].frame == "main (cli.py:1)" and inclusive[0].samples == 50
+    assert inclusive[0].frame == "main (cli.py:1)"
+    assert inclusive[0].samples == 50
     assert not any(h.frame.startswith(("process", "thread")) for h in inclusive)
     document = profile.speedscope(stacks, "test")
     sampled = document["profiles"][0]
@@ -92,4 +93,5 @@ def test_collapsed_stacks_to_top_and_speedscope() -> None:
     assert [names[i] for i in sampled["samples"][2]][-1] == "scan (httpcore.py:3)"
     json.dumps(document)  # a file speedscope can load
     text = profile.summary_text(stacks, "operator at 20")
-    assert "80.0%" in text and "scan (httpcore.py:3)" in text
+    assert "80.0%" in text
+    assert "scan (httpcore.py:3)" in text

@@ -51,7 +51,7 @@ def _size(
             writes_per_s_after_first=None,
             ratio_to_limit=ratio,
             process=_process(cpu, peak),
-        ),  # fmt: skip
+        ),
         responsiveness=ResponsivenessRow(
             new_resource_s=[0.5, 1.5], new_resource_p50_s=1.0, new_resource_max_s=1.5
         ),
@@ -79,7 +79,7 @@ def _size(
             gap_p99_s=66,
             others={name: _process(1, 100) for name in ("kube-apiserver", "etcd", "simulator", "bench")},
             status_bytes_mean=2100,
-        ),  # fmt: skip
+        ),
         churn=ChurnRow(
             rounds=1,
             changes=n // 100,
@@ -91,7 +91,7 @@ def _size(
             latency_p99_s=60,
             latency_max_s=61,
             bound_s=96,
-        ),  # fmt: skip
+        ),
         restart=RestartRow(
             bound_s=100,
             resources=n,
@@ -101,7 +101,7 @@ def _size(
             writes_watch=restart_writes,
             writes_operator=restart_writes,
             process=_process(cpu, peak),
-        ),  # fmt: skip
+        ),
     )
 
 
@@ -149,8 +149,10 @@ def test_goals_missed_are_reported_as_missed() -> None:
     assert verdicts["restart writes"] is False
     assert verdicts["per 1,000 steady CPU"] is True  # 5.2 -> 5.57 per 1,000: 1.07
     text = report.render(results)
-    assert "MISSED" in text and "measured at 3,000" in text
-    assert "1,000" in text.splitlines()[2] and "3,000" in text.splitlines()[2]
+    assert "MISSED" in text
+    assert "measured at 3,000" in text
+    assert "1,000" in text.splitlines()[2]
+    assert "3,000" in text.splitlines()[2]
 
 
 def test_a_size_that_did_not_converge_says_so() -> None:
@@ -172,10 +174,14 @@ def test_cli_builds_the_configuration() -> None:
     parser = build_parser()
     full = config_from(parser.parse_args(["bench"]))
     assert full == BenchConfig(out_dir=Path(".bench"))
-    assert full.steady_for(10_000) == 3 and full.steady_for(1000) == 1
+    assert full.steady_for(10_000) == 3
+    assert full.steady_for(1000) == 1
     assert full.churn_count(10_000) == 100
     quick = config_from(parser.parse_args(["bench", "--quick", "--skip", "peer,profile", "--sizes", "40,20"]))
-    assert quick.quick and quick.interval == 10 and quick.sizes == (20, 40)
-    assert "peer" not in quick.rows and "limit" in quick.rows
+    assert quick.quick
+    assert quick.interval == 10
+    assert quick.sizes == (20, 40)
+    assert "peer" not in quick.rows
+    assert "limit" in quick.rows
     with pytest.raises(SystemExit):
         parser.parse_args(["bench", "--rows", "nonsense"])

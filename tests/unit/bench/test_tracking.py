@@ -22,7 +22,9 @@ def test_reduce_reads_sync_time_condition_marker_and_change() -> None:
         _obj("a", {"lastSyncTime": "2026-11-30T10:00:05Z", "conditions": [SYNCED]}), "MODIFIED", 1.0, 10, None
     )
     assert first.last_sync == 1796032805.0
-    assert first.synced and not first.marker and first.status_changed
+    assert first.synced
+    assert not first.marker
+    assert first.status_changed
     same = reduce(
         _obj("a", {"lastSyncTime": "2026-11-30T10:00:05Z", "conditions": [SYNCED]}),
         "MODIFIED",
@@ -32,7 +34,9 @@ def test_reduce_reads_sync_time_condition_marker_and_change() -> None:
     )
     assert not same.status_changed  # e.g. a finalizer added: metadata only
     ours = reduce(_obj("a", {"message": MARKER}), "MODIFIED", 3.0, 10, same)
-    assert ours.marker and ours.status_changed and ours.last_sync is None
+    assert ours.marker
+    assert ours.status_changed
+    assert ours.last_sync is None
 
 
 def test_fresh_since_wants_a_successful_sync_in_or_after_the_start_second() -> None:
@@ -47,7 +51,9 @@ def test_fresh_since_wants_a_successful_sync_in_or_after_the_start_second() -> N
     failing = reduce(
         _obj("a", {"lastSyncTime": "2026-11-30T10:00:06Z", "conditions": []}), "MODIFIED", 0, 0, None
     )
-    assert fresh(synced) and not fresh(older) and not fresh(failing)
+    assert fresh(synced)
+    assert not fresh(older)
+    assert not fresh(failing)
 
 
 def _seen(name: str, t: float, *, kind: str = "MODIFIED", changed: bool = True, marker: bool = False) -> Seen:

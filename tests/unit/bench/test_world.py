@@ -67,7 +67,8 @@ def test_scenario_serves_every_target_with_the_secrets_accounts() -> None:
 def test_churn_changes_are_valid_simulator_changes() -> None:
     for m in map(fleet.member, range(4)):
         change = m.churn_change()
-        assert change["provider"] == m.provider and change["id"] == m.target_id
+        assert change["provider"] == m.provider
+        assert change["id"] == m.target_id
         assert "state" in change or "response" in change
 
 
@@ -75,5 +76,6 @@ def test_stale_status_is_a_valid_status_that_reads_as_out_of_date() -> None:
     document = stale_status(fleet.member(7))
     status = CloudModelServiceStatus.model_validate(document)
     assert status.message == MARKER
-    assert status.lastSyncTime is not None and status.lastSyncTime.year < 2002
+    assert status.lastSyncTime is not None
+    assert status.lastSyncTime.year < 2002
     assert {c.type for c in status.conditions} == {"Ready", "Synced", "Reconciling", "Stalled"}
