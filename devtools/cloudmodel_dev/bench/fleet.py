@@ -1,8 +1,9 @@
 """The benchmark's world: which resources exist, which provider target each names, which Secret.
 
-Resource `i` is spread over the four providers round-robin, names its own target, and uses one of
-four shared Secrets (one account per provider, as a team would set it up). The simulator scenario
-is generated from the same function, so every resource's target exists and signs correctly.
+Resource `i` is spread over the four providers round-robin and names its own target. Resources
+live in namespaces of 1,000 (`bench-00`, `bench-01`, ...), one team each, and every team keeps
+four shared Secrets (one account per provider). The simulator scenario is generated from the
+same functions, so every resource's target exists and signs correctly.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from cloudmodel_operator.api.spec import GROUP, KIND, VERSION
 
 PROVIDERS = ("alibaba-hologres", "alibaba-guardrail", "huawei-modelarts", "baidu-qianfan")
-NAMESPACE = "bench"
+NAMESPACE_BLOCK = 1000  # resources per namespace
 MODELARTS_PROJECT = "0c9d4a5e2b1f4c6d8e7f0a1b2c3d4e5f"
 GUARDRAIL_BASE_ID = 100_000
 
@@ -71,6 +72,10 @@ class Member:
     name: str
 
     @property
+    def namespace(self) -> str:
+        return namespace_of(self.index)
+
+    @property
     def provider(self) -> str:
         return PROVIDERS[self.index % len(PROVIDERS)]
 
@@ -104,11 +109,11 @@ class Member:
             spec.update(region="bj", instanceId=self.target_id)
         return spec
 
-    def manifest(self, endpoint: str, interval_s: int, namespace: str = NAMESPACE) -> dict[str, Any]:
+    def manifest(self, endpoint: str, interval_s: int) -> dict[str, Any]:
         return {
             "apiVersion": f"{GROUP}/{VERSION}",
             "kind": KIND,
-            "metadata": {"name": self.name, "namespace": namespace},
+            "metadata": {"name": self.name, "namespace": self.namespace},
             "spec": self.spec(endpoint, interval_s),
         }
 
@@ -139,7 +144,16 @@ def scenario(target_count: int) -> dict[str, Any]:
     return {"accounts": accounts, "targets": targets}
 
 
-def secret_manifests(namespace: str = NAMESPACE) -> list[dict[str, Any]]:
+def namespace_of(index: int) -> str:
+    return f"bench-{index // NAMESPACE_BLOCK:02d}"
+
+
+def namespaces(n: int) -> list[str]:
+    """The namespaces resources 0..n-1 live in."""
+    return sorted({namespace_of(i) for i in range(0, n, NAMESPACE_BLOCK)} | {namespace_of(n - 1)})
+
+
+def secret_manifests(namespace: str) -> list[dict[str, Any]]:
     return [
         {
             "apiVersion": "v1",

@@ -42,8 +42,10 @@ class KubeConfig:
         return cls(cluster["server"], user["token"], cluster["certificate-authority"])
 
 
-def cms_path(namespace: str, name: str | None = None, subresource: str | None = None) -> str:
-    path = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}"
+def cms_path(namespace: str | None, name: str | None = None, subresource: str | None = None) -> str:
+    """The resources' path; `namespace=None` is every namespace (list and watch only)."""
+    scope = "" if namespace is None else f"/namespaces/{namespace}"
+    path = f"/apis/{GROUP}/{VERSION}{scope}/{PLURAL}"
     if name is not None:
         path += f"/{name}"
     if subresource is not None:

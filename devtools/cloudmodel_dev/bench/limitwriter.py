@@ -20,16 +20,16 @@ from cloudmodel_dev.bench.kubeapi import Kube, KubeConfig, KubeError
 
 
 async def write_all(
-    kube: Kube, namespace: str, items: list[tuple[str, dict[str, Any]]], concurrency: int
+    kube: Kube, items: list[tuple[str, str, dict[str, Any]]], concurrency: int
 ) -> dict[str, Any]:
-    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[str, str, dict[str, Any]]] = asyncio.Queue()
     for item in items:
         queue.put_nowait(item)
     errors: list[str] = []
 
     async def worker() -> None:
         while not queue.empty():
-            name, status = queue.get_nowait()
+            namespace, name, status = queue.get_nowait()
             try:
                 await kube.replace_status(namespace, name, status)
             except (KubeError, OSError) as exc:
@@ -49,8 +49,8 @@ async def write_all(
 async def main(kubeconfig: str, job: dict[str, Any]) -> None:
     kube = Kube(KubeConfig.load(kubeconfig), connections=int(job["concurrency"]))
     try:
-        items = [(name, status) for name, status in job["items"]]
-        result = await write_all(kube, job["namespace"], items, int(job["concurrency"]))
+        items = [(namespace, name, status) for namespace, name, status in job["items"]]
+        result = await write_all(kube, items, int(job["concurrency"]))
     finally:
         await kube.aclose()
     print(json.dumps(result), flush=True)

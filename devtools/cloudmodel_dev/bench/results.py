@@ -27,7 +27,11 @@ class LimitRow(_Row):
     writes_per_s: float
     concurrency: int
     errors: int
+    first_error: str | None = None
     document_bytes: int
+    processes: dict[
+        str, ProcessFigures
+    ]  # the writer (a whole core = the client is the limit), apiserver, etcd
 
 
 class ConvergenceRow(_Row):
@@ -148,6 +152,7 @@ class SizeResult(_Row):
     operator_stop: Stop | None = None
     skipped: dict[str, str] = Field(default_factory=dict)
     load: list[float] = Field(default_factory=list)  # 1-minute load average when the size started
+    row_seconds: dict[str, float] = Field(default_factory=dict)  # wall time each row took
 
 
 class ReplicaFigures(_Row):

@@ -93,7 +93,9 @@ async def wait_leases(
 
 
 def _replica(bench: Bench, identity: str, extra: list[str]) -> Operator:
-    flags = ["--identity", identity, "--lease-namespace", LEASE_NAMESPACE, *extra]
+    # Only the namespaces of the first `ha_size` resources: the larger sizes' resources live in others.
+    scope = [arg for ns in fleet.namespaces(bench.config.ha_size) for arg in ("--namespace", ns)]
+    flags = ["--identity", identity, "--lease-namespace", LEASE_NAMESPACE, *scope, *extra]
     return bench.operator(f"ha-{identity}", standalone=False, extra=flags)
 
 
@@ -243,7 +245,7 @@ async def sharding(bench: Bench, n: int) -> HaRow:
 
 async def _managers(bench: Bench) -> dict[str, int]:
     """How many resources each status field manager owns part of (one manager per replica, if distinct)."""
-    items, _ = await bench.kube.list_all(cms_path(fleet.NAMESPACE))
+    items, _ = await bench.kube.list_all(cms_path(None))
     counts: Counter[str] = Counter()
     for obj in items:
         counts.update(set(status_managers(obj)))

@@ -36,7 +36,7 @@ async def peer(bench: Bench, n: int) -> PeerRow:
     usage = process.usage()
     figures = snapshots.figures(usage, None, done - started)
     tick = None
-    if converged and process.alive():
+    if converged and process.alive() and (n != max(config.sizes) or config.peer_tick_at_largest):
         # One whole tick of every object: from convergence until each object's second write.
         first = {name: seen.t for name, seen in expectation.first.items()}
         second = bench.tracker.expect(

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cloudmodel_dev import controlplane
 from cloudmodel_dev.bench import fleet, processes, procstat, report, rows_api, rows_operator, rows_peer
@@ -20,6 +23,7 @@ from cloudmodel_dev.bench.kubeapi import Kube, KubeConfig
 from cloudmodel_dev.bench.operator import HA_FLAGS, missing_flags, run_help
 from cloudmodel_dev.bench.processes import Proc
 from cloudmodel_dev.bench.results import HaRow, LoadSample, Results, SizeResult, Stop
+from cloudmodel_dev.bench.schedule import expected_seconds, plan
 from cloudmodel_dev.bench.simclient import SimulatorClient
 from cloudmodel_dev.bench.tracker import Tracker
 
@@ -40,17 +44,25 @@ def _config_summary(config: BenchConfig) -> dict[str, object]:
     return raw
 
 
-async def _wanted(bench: Bench, size: SizeResult, row: str) -> bool:
-    if row not in bench.config.rows:
+async def _wanted(bench: Bench, size: SizeResult | None, row: str, n: int, *, required: bool = False) -> bool:
+    """Whether to run a row: selected (or `required` by others), and it fits in the time budget."""
+    if not bench.config.runs_at(row, n) and not required:
+        if row in bench.config.rows and size is not None:
+            size.skipped[row] = "largest size only"
         return False
-    if bench.over_budget():
-        size.skipped[row] = "time budget"
-        bench.log(f"skipping {row} at {size.n:,}: past the time budget")
+    needed = expected_seconds(bench.config, row, n)
+    if bench.elapsed() + needed > bench.config.budget_seconds:
+        reason = f"time budget: ~{needed:.0f} s needed, {max(0.0, bench.config.budget_seconds - bench.elapsed()):.0f} s left"
+        if size is not None:
+            size.skipped[row] = reason
+        else:
+            bench.results.notes.append(f"{row} skipped: {reason}")
+        bench.log(f"skipping {row} at {n:,}: {reason}")
         return False
     return True
 
 
-async def run_size(bench: Bench, n: int) -> SizeResult:
+async def run_size(bench: Bench, n: int, *, with_peer: bool) -> SizeResult:
     config = bench.config
     size = SizeResult(n=n, load=[bench.note_load(f"size {n}")])
     bench.results.sizes.append(size)
@@ -59,15 +71,20 @@ async def run_size(bench: Bench, n: int) -> SizeResult:
     bench.log(f"{n:,}: created {created:,} resources in {seconds:.1f} s")
 
     # The limit row is also what makes every status stale before the operator starts: always run.
-    size.limit, _ = await rows_api.limit(bench, n)
+    with _timed(size, "limit"):
+        size.limit = await rows_api.limit(bench, n)
     bench.log(f"{n:,}: limit {size.limit.writes_per_s:.0f} writes/s ({size.limit.errors} errors)")
-    if await _wanted(bench, size, "watch-only"):
-        size.watch_only = await rows_api.watch_only(bench, n)
+    if await _wanted(bench, size, "watch-only", n):
+        with _timed(size, "watch-only"):
+            size.watch_only = await rows_api.watch_only(bench, n)
         bench.log(f"{n:,}: Kopf watch-only listed={size.watch_only.listed} in {size.watch_only.seconds} s")
 
-    if config.rows & OPERATOR_ROWS and not bench.over_budget():
+    # Convergence comes first whenever any operator row is wanted: the others start from it.
+    operator_rows = config.rows & OPERATOR_ROWS
+    if operator_rows and await _wanted(bench, size, "convergence", n, required=True):
         bench.note_load(f"operator {n}")
-        running, size.convergence = await rows_operator.convergence(bench, n, f"{n}")
+        with _timed(size, "convergence"):
+            running, size.convergence = await rows_operator.convergence(bench, n, f"{n}")
         c = size.convergence
         bench.log(
             f"{n:,}: convergence {'in ' + str(c.seconds) + ' s' if c.converged else 'FAILED'}: {c.fresh:,}/{n:,}"
@@ -77,22 +94,26 @@ async def run_size(bench: Bench, n: int) -> SizeResult:
             for row in later:
                 size.skipped[row] = "did not converge"
         else:
-            if await _wanted(bench, size, "responsiveness"):
-                size.responsiveness = await rows_operator.responsiveness(bench, config.new_resources)
+            if await _wanted(bench, size, "responsiveness", n):
+                with _timed(size, "responsiveness"):
+                    size.responsiveness = await rows_operator.responsiveness(bench, config.new_resources)
                 bench.log(f"{n:,}: new resource -> status {size.responsiveness.new_resource_s}")
-            if await _wanted(bench, size, "steady"):
+            if await _wanted(bench, size, "steady", n):
                 bench.note_load(f"steady {n}")
-                size.steady = await rows_operator.steady(bench, running, n, config.steady_for(n))
+                with _timed(size, "steady"):
+                    size.steady = await rows_operator.steady(bench, running, n, config.steady_for(n))
                 bench.log(
                     f"{n:,}: steady writes={size.steady.status_writes_watch} calls={size.steady.provider_calls}"
                 )
-            if await _wanted(bench, size, "churn"):
-                size.churn = await rows_operator.churn(bench, running, n)
+            if await _wanted(bench, size, "churn", n):
+                with _timed(size, "churn"):
+                    size.churn = await rows_operator.churn(bench, running, n)
                 bench.log(
                     f"{n:,}: churn {size.churn.changes} changes, {size.churn.writes_changed}+{size.churn.writes_unchanged} writes"
                 )
-            if await _wanted(bench, size, "restart"):
-                running, size.restart = await rows_operator.restart(bench, running, n, f"{n}-restarted")
+            if await _wanted(bench, size, "restart", n):
+                with _timed(size, "restart"):
+                    running, size.restart = await rows_operator.restart(bench, running, n, f"{n}-restarted")
                 bench.log(
                     f"{n:,}: restart all polled after {size.restart.kill_to_all_polled_s} s, {size.restart.writes_watch} writes"
                 )
@@ -100,14 +121,21 @@ async def run_size(bench: Bench, n: int) -> SizeResult:
         await running.operator.aclose()
         size.operator_stop = Stop(how=stopped.how, seconds=round(stopped.seconds, 2))
 
-    if await _wanted(bench, size, "peer"):
+    if with_peer:
+        await run_peer(bench, size)
+    return size
+
+
+async def run_peer(bench: Bench, size: SizeResult) -> None:
+    n = size.n
+    if await _wanted(bench, size, "peer", n):
         bench.note_load(f"peer {n}")
-        size.peer = await rows_peer.peer(bench, n)
+        with _timed(size, "peer"):
+            size.peer = await rows_peer.peer(bench, n)
         p = size.peer
         bench.log(
             f"{n:,}: peer {'in ' + str(p.seconds) + ' s' if p.converged else 'did not converge'} ({p.fresh:,}/{n:,})"
         )
-    return size
 
 
 async def run_ha(bench: Bench, missing: list[str]) -> None:
@@ -125,13 +153,37 @@ async def run_ha(bench: Bench, missing: list[str]) -> None:
     if n > bench.created:
         await rows_api.create_up_to(bench, n)
     for row in wanted:
-        if bench.over_budget():
-            setattr(bench.results, row, HaRow(available=False, reason="skipped: past the time budget"))
+        if not await _wanted(bench, None, row, n):
+            setattr(
+                bench.results,
+                row,
+                HaRow(available=False, reason="skipped: not enough time left in the budget"),
+            )
             continue
         bench.note_load(row)
         result = await (rows_ha.failover(bench, n) if row == "failover" else rows_ha.sharding(bench, n))
         setattr(bench.results, row, result)
         bench.log(f"{row}: {result.details}")
+
+
+@contextlib.contextmanager
+def _timed(size: SizeResult, row: str) -> Iterator[None]:
+    """Record the row's wall time (the schedule's estimates are checked against these)."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        size.row_seconds[row] = round(time.monotonic() - started, 1)
+
+
+async def _guarded(bench: Bench, what: str, work: Coroutine[Any, Any, object]) -> None:
+    """Run rows; an error ends them but keeps what was measured, and the notes say what broke."""
+    try:
+        await work
+    except Exception as exc:
+        bench.results.notes.append(f"{what} stopped on an error: {exc!r} (logs in {bench.run_dir})")
+        bench.log(f"error in {what}: {exc!r}")
+        await processes.stop_all()
 
 
 def write_results(config: BenchConfig, results: Results, stamp: str) -> Path:
@@ -167,9 +219,6 @@ async def run(config: BenchConfig) -> Results:
         )
         kubeconfig = plane.kubeconfig_path()
         kube = Kube(KubeConfig.load(kubeconfig), connections=config.limit_concurrency + 8)
-        await kube.create("/api/v1/namespaces", {"metadata": {"name": fleet.NAMESPACE}}, exist_ok=True)
-        for secret in fleet.secret_manifests():
-            await kube.create(f"/api/v1/namespaces/{fleet.NAMESPACE}/secrets", secret)
         scenario = run_dir / "scenario.json"
         largest = max((*config.sizes, config.ha_size))
         scenario.write_text(json.dumps(fleet.scenario(largest + RESERVED_TARGETS)))
@@ -180,7 +229,7 @@ async def run(config: BenchConfig) -> Results:
             run_dir / "simulator.log",
         ).start()
         sim = SimulatorClient(f"http://127.0.0.1:{port}")
-        tracker = Tracker(kube, fleet.NAMESPACE)
+        tracker = Tracker(kube)
         try:
             await sim.wait_ready(120)
             await tracker.start()
@@ -193,21 +242,26 @@ async def run(config: BenchConfig) -> Results:
             bench = Bench(config, run_dir, kubeconfig, kube, tracker, sim, sim.url, pids, results)
             results.operator_command = bench.operator("example").args
             bench.log(f"control plane at {plane.server}, simulator at {sim.url}, output in {run_dir}")
+            bench.log(
+                f"planned ~{plan(config, ha=not missing) / 60:.0f} min if the operator behaves; budget {config.budget_seconds / 60:.0f} min"
+            )
+            # The largest size's peer goes last: it is the row most likely to collapse, and the one
+            # the time budget gives up first.
             for n in config.sizes:
-                try:
-                    await run_size(bench, n)
-                except Exception as exc:  # keep what was measured; the note says what broke
-                    results.notes.append(f"the rows at {n:,} stopped on an error: {exc!r} (see {run_dir})")
-                    bench.log(f"error at {n:,}: {exc!r}")
-                    await processes.stop_all()
+                await _guarded(
+                    bench, f"the rows at {n:,}", run_size(bench, n, with_peer=n != max(config.sizes))
+                )
                 write_results(config, results, stamp)
-            try:
-                await run_ha(bench, missing)
-            except Exception as exc:
-                results.notes.append(f"the HA rows stopped on an error: {exc!r} (see {run_dir})")
-                bench.log(f"error in the HA rows: {exc!r}")
-            if tracker.restarts:
-                results.notes.append(f"the benchmark's watch was re-listed {tracker.restarts} time(s)")
+            await _guarded(bench, "the HA rows", run_ha(bench, missing))
+            if results.sizes and results.sizes[-1].n == max(config.sizes):
+                await _guarded(bench, "the peer at the largest size", run_peer(bench, results.sizes[-1]))
+            if tracker.relists:
+                inferred = sum(1 for seen in tracker.events if seen.from_relist)
+                results.notes.append(
+                    f"the benchmark's watch had to list again {len(tracker.relists)} time(s) "
+                    f"({'; '.join(tracker.relists)}); {inferred} write(s) were inferred from changed "
+                    "resourceVersions, with the time of the re-list"
+                )
         finally:
             one, five, fifteen = procstat.load_average()
             at = datetime.now(UTC).isoformat(timespec="seconds")

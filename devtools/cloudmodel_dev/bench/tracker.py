@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import httpx
+
 from cloudmodel_dev.bench.documents import MARKER
 from cloudmodel_dev.bench.kubeapi import Kube, KubeError, cms_path
 
@@ -37,6 +39,8 @@ class Seen:
     status_changed: bool  # the status differs from the previous event's (a status write)
     digest: str
     size: int
+    version: str = ""  # metadata.resourceVersion
+    from_relist: bool = False  # inferred on a re-list: the watch missed the event itself
 
 
 def _epoch(text: Any) -> float | None:
@@ -48,7 +52,9 @@ def _epoch(text: Any) -> float | None:
         return None
 
 
-def reduce(obj: dict[str, Any], kind: str, t: float, size: int, previous: Seen | None) -> Seen:
+def reduce(
+    obj: dict[str, Any], kind: str, t: float, size: int, previous: Seen | None, *, from_relist: bool = False
+) -> Seen:
     status = obj.get("status") or {}
     digest = hashlib.blake2b(json.dumps(status, sort_keys=True).encode(), digest_size=8).hexdigest()
     synced = any(
@@ -64,6 +70,8 @@ def reduce(obj: dict[str, Any], kind: str, t: float, size: int, previous: Seen |
         status_changed=previous is None or previous.digest != digest,
         digest=digest,
         size=size,
+        version=str(obj["metadata"].get("resourceVersion", "")),
+        from_relist=from_relist,
     )
 
 
@@ -108,13 +116,12 @@ class Expectation:
 
 
 class Tracker:
-    def __init__(self, kube: Kube, namespace: str) -> None:
+    def __init__(self, kube: Kube) -> None:
         self.kube = kube
-        self.namespace = namespace
         self.events: list[Seen] = []  # in arrival order
         self._times: list[float] = []  # arrival times, for bisecting windows
         self.latest: dict[str, Seen] = {}
-        self.restarts = 0  # watch re-lists (each may hide events; reported)
+        self.relists: list[str] = []  # why the watch had to list again (each may hide events; reported)
         self._expectations: list[Expectation] = []
         self._task: asyncio.Task[None] | None = None
         self._synced = asyncio.Event()
@@ -129,13 +136,12 @@ class Tracker:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
-        path = cms_path(self.namespace)
+        path = cms_path(None)  # every namespace: resource names are unique across them
+        first = True
         while True:
             items, version = await self.kube.list_all(path)
-            now = time.time()
-            for obj in items:
-                seen = reduce(obj, "LISTED", now, 0, self.latest.get(obj["metadata"]["name"]))
-                self.latest[seen.name] = seen
+            self._take_listing(items, first)
+            first = False
             self._synced.set()
             try:
                 async for kind, obj, size in self.kube.watch(path, version):
@@ -144,13 +150,26 @@ class Tracker:
                     if kind == "ERROR":
                         raise KubeError(int(obj.get("code", 500)), str(obj.get("message")))
                     self._record(kind, obj, size)
-            except (KubeError, OSError) as exc:
-                logger.warning("benchmark watch ended (%s); listing again", exc)
-            self.restarts += 1
+                reason = "the server ended the watch"
+            except (KubeError, OSError, httpx.HTTPError) as exc:
+                reason = repr(exc)
+            logger.warning("the benchmark's watch ended (%s); listing again", reason)
+            self.relists.append(f"{time.strftime('%H:%M:%S')}: {reason}")
 
-    def _record(self, kind: str, obj: dict[str, Any], size: int) -> None:
+    def _take_listing(self, items: list[dict[str, Any]], first: bool) -> None:
+        """The initial listing, or a re-list: a changed resourceVersion is a write the watch missed."""
+        now = time.time()
+        for obj in items:
+            name = str(obj["metadata"]["name"])
+            previous = self.latest.get(name)
+            if first:
+                self.latest[name] = reduce(obj, "LISTED", now, 0, previous)
+            elif previous is None or previous.version != obj["metadata"].get("resourceVersion"):
+                self._record("ADDED" if previous is None else "MODIFIED", obj, 0, from_relist=True)
+
+    def _record(self, kind: str, obj: dict[str, Any], size: int, *, from_relist: bool = False) -> None:
         name = str(obj["metadata"]["name"])
-        seen = reduce(obj, kind, time.time(), size, self.latest.get(name))
+        seen = reduce(obj, kind, time.time(), size, self.latest.get(name), from_relist=from_relist)
         if kind == "DELETED":
             self.latest.pop(name, None)
         else:

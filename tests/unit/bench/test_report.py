@@ -8,7 +8,7 @@ import pytest
 
 from cloudmodel_dev.bench import report
 from cloudmodel_dev.bench.cli import config_from
-from cloudmodel_dev.bench.config import BenchConfig
+from cloudmodel_dev.bench.config import BenchConfig, quick
 from cloudmodel_dev.bench.results import (
     ChurnRow,
     ConvergenceRow,
@@ -20,6 +20,7 @@ from cloudmodel_dev.bench.results import (
     SizeResult,
     SteadyRow,
 )
+from cloudmodel_dev.bench.schedule import expected_seconds, plan
 from cloudmodel_dev.cli import build_parser
 
 
@@ -36,7 +37,13 @@ def _size(
     return SizeResult(
         n=n,
         limit=LimitRow(
-            writes=n, seconds=n / 240, writes_per_s=240.0, concurrency=32, errors=0, document_bytes=2000
+            writes=n,
+            seconds=n / 240,
+            writes_per_s=240.0,
+            concurrency=32,
+            errors=0,
+            document_bytes=2000,
+            processes={},
         ),
         convergence=ConvergenceRow(
             bound_s=300,
@@ -177,11 +184,30 @@ def test_cli_builds_the_configuration() -> None:
     assert full.steady_for(10_000) == 3
     assert full.steady_for(1000) == 1
     assert full.churn_count(10_000) == 100
-    quick = config_from(parser.parse_args(["bench", "--quick", "--skip", "peer,profile", "--sizes", "40,20"]))
-    assert quick.quick
-    assert quick.interval == 10
-    assert quick.sizes == (20, 40)
-    assert "peer" not in quick.rows
-    assert "limit" in quick.rows
+    small = config_from(parser.parse_args(["bench", "--quick", "--skip", "peer,profile", "--sizes", "40,20"]))
+    assert small.quick
+    assert small.interval == 10
+    assert small.sizes == (20, 40)
+    assert "peer" not in small.rows
+    assert "limit" in small.rows
     with pytest.raises(SystemExit):
         parser.parse_args(["bench", "--rows", "nonsense"])
+
+
+def test_the_full_schedule_fits_the_budget_when_the_operator_behaves() -> None:
+    full = BenchConfig()
+    assert plan(full, ha=True) < full.budget_seconds < 25 * 60
+    assert plan(quick(), ha=True) < quick().budget_seconds
+    # Property rows run at the largest size only; scaling rows everywhere.
+    assert not full.runs_at("churn", 1000)
+    assert full.runs_at("churn", 10_000)
+    assert full.runs_at("steady", 1000)
+    assert quick().runs_at("restart", 200)
+
+
+def test_expected_row_times_follow_the_windows() -> None:
+    full = BenchConfig()
+    assert expected_seconds(full, "steady", 10_000) == 3 * 60 + 5
+    assert expected_seconds(full, "steady", 1000) == 60 + 5
+    assert expected_seconds(full, "churn", 10_000) == pytest.approx(60 + 6 + 5)
+    assert expected_seconds(full, "nonsense", 1) == 0.0

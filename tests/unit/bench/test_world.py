@@ -55,13 +55,23 @@ def test_scenario_serves_every_target_with_the_secrets_accounts() -> None:
     assert len(scenario.targets) == 40
     served = {(t.provider, t.id) for t in scenario.targets}
     assert all((m.provider, m.target_id) in served for m in map(fleet.member, range(40)))
-    secrets = {s["metadata"]["name"]: s["stringData"] for s in fleet.secret_manifests()}
+    secrets = {s["metadata"]["name"]: s["stringData"] for s in fleet.secret_manifests("bench-00")}
     assert {a.accessKeyId for a in scenario.accounts.alibaba} == {
         secrets["bench-hologres"]["accessKeyId"],
         secrets["bench-guardrail"]["accessKeyId"],
     }
     assert scenario.accounts.huawei[0].secretKey == secrets["bench-modelarts"]["secretKey"]
     assert scenario.accounts.baidu[0].accessKey == secrets["bench-qianfan"]["accessKey"]
+
+
+def test_namespaces_hold_a_thousand_each() -> None:
+    assert fleet.member(999).namespace == "bench-00"
+    assert fleet.member(1000).namespace == "bench-01"
+    assert fleet.namespaces(3000) == ["bench-00", "bench-01", "bench-02"]
+    assert fleet.namespaces(500) == ["bench-00"]
+    assert fleet.namespaces(3001) == ["bench-00", "bench-01", "bench-02", "bench-03"]
+    manifest = fleet.member(2500).manifest("http://127.0.0.1:1", 60)
+    assert manifest["metadata"]["namespace"] == "bench-02"
 
 
 def test_churn_changes_are_valid_simulator_changes() -> None:
