@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import shutil
 import signal
@@ -77,9 +78,15 @@ class Hot:
 
 
 def top(stacks: list[tuple[list[str], int]], limit: int = 20) -> tuple[list[Hot], list[Hot], int]:
-    """(by self samples, by total samples, total samples). Thread-name roots are skipped."""
+    """(by self samples, by total samples, total samples).
+
+    Process and thread roots are skipped, and so are pass-through frames (one caller chain such
+    as main -> run -> run_forever, always calling the same one function and never on top): they
+    would fill the total list with lines that say nothing the next line does not.
+    """
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
+    callees: dict[str, set[str]] = {}
     total = 0
     for stack, count in stacks:
         frames = [f for f in stack if not f.startswith(("process ", "thread "))]
@@ -88,6 +95,11 @@ def top(stacks: list[tuple[list[str], int]], limit: int = 20) -> tuple[list[Hot]
             own[frames[-1]] += count
         for frame in set(frames):
             inclusive[frame] += count
+        for caller, callee in itertools.pairwise(frames):
+            callees.setdefault(caller, set()).add(callee)
+    for frame, called in callees.items():
+        if len(called) == 1 and own[frame] == 0:
+            del inclusive[frame]
 
     def rows(counter: Counter[str]) -> list[Hot]:
         return [Hot(f, n, n / total if total else 0.0) for f, n in counter.most_common(limit)]

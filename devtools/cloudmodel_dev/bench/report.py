@@ -35,6 +35,14 @@ def _skip(size: SizeResult, row: str) -> str:
     return f"({reason})" if reason else "-"
 
 
+def peak_rss(s: SizeResult) -> float | None:
+    """The operator's highest RSS at this size (the first process: convergence, then steady)."""
+    peaks = [
+        x.process.peak_rss_mb for x in (s.convergence, s.steady) if x is not None and x.process.peak_rss_mb
+    ]
+    return max(peaks) if peaks else None
+
+
 def _convergence(s: SizeResult) -> str:
     c = s.convergence
     if c is None:
@@ -180,11 +188,7 @@ LINES: list[Line] = [
         lambda s: _n(stats.per_thousand(s.steady.process.cpu_per_minute, s.n), 2) if s.steady else "-",
         "linear",
     ),
-    Line(
-        "Per 1,000: peak RSS MB",
-        lambda s: _n(stats.per_thousand(s.steady.process.peak_rss_mb, s.n), 1) if s.steady else "-",
-        "linear",
-    ),
+    Line("Per 1,000: peak RSS MB", lambda s: _n(stats.per_thousand(peak_rss(s), s.n), 1), "linear"),
     Line("Peer (Kopf timer): start -> all, s", _peer_convergence),
     Line("  peer writes per s", lambda s: _n(s.peer.writes_per_s) if s.peer else "-"),
     Line(
@@ -312,7 +316,7 @@ def goals(results: Results) -> list[Goal]:
         _n(st.cpu_ms_per_poll, 3) if st else "-",
         None if st is None or st.cpu_ms_per_poll is None else st.cpu_ms_per_poll < 0.6,
     )
-    peak = max((x.process.peak_rss_mb or 0.0 for x in [s.steady, s.restart] if x is not None), default=None)
+    peak = peak_rss(s)
     add("RSS", "< 250 MB", _n(peak, 0) + " MB peak" if peak else "-", None if not peak else peak < 250)
     p99 = st.lateness_operator_p99_s if st else None
     add("p99 lateness (operator's histogram)", "< 2 s", _n(p99, 2), None if p99 is None else p99 < 2.0)
@@ -348,7 +352,7 @@ def goals(results: Results) -> list[Goal]:
     )
     linear: list[tuple[str, Callable[[SizeResult], float | None]]] = [
         ("per 1,000 steady CPU", lambda x: x.steady.process.cpu_per_minute if x.steady else None),
-        ("per 1,000 peak RSS", lambda x: x.steady.process.peak_rss_mb if x.steady else None),
+        ("per 1,000 peak RSS", peak_rss),
         ("per 1,000 convergence time", lambda x: x.convergence.seconds if x.convergence else None),
     ]
     for label, value in linear:

@@ -82,8 +82,12 @@ def test_collapsed_stacks_to_top_and_speedscope() -> None:
     assert total == 50
     assert (own[0].frame, own[0].samples) == ("scan (httpcore.py:3)", 40)
     assert own[0].share == 0.8
+    # main always calls run or dumps: it stays; run is a pass-through only when it never is on top.
     assert inclusive[0].frame == "main (cli.py:1)"
     assert inclusive[0].samples == 50
+    assert "run (app.py:2)" in [h.frame for h in inclusive]
+    passthrough = profile.parse_collapsed("a (x:1);b (x:2);c (x:3) 5\na (x:1);b (x:2);d (x:4) 5\n")
+    assert [h.frame for h in profile.top(passthrough)[1]] == ["b (x:2)", "c (x:3)", "d (x:4)"]
     assert not any(h.frame.startswith(("process", "thread")) for h in inclusive)
     document = profile.speedscope(stacks, "test")
     sampled = document["profiles"][0]
