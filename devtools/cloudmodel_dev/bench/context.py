@@ -33,6 +33,7 @@ class Bench:
     created: int = 0  # resources 0..created-1 exist
     next_extra: int = 0
     warmed: bool = False  # the API server has taken writes of this CRD already
+    help_text: str = ""  # `cloudmodel run --help`: which optional flags this build has
     namespaces: set[str] = field(default_factory=set)
     started: float = field(default_factory=time.monotonic)
 

@@ -96,6 +96,8 @@ def _replica(bench: Bench, identity: str, extra: list[str]) -> Operator:
     # Only the namespaces of the first `ha_size` resources: the larger sizes' resources live in others.
     scope = [arg for ns in fleet.namespaces(bench.config.ha_size) for arg in ("--namespace", ns)]
     flags = ["--identity", identity, "--lease-namespace", LEASE_NAMESPACE, *scope, *extra]
+    if "--lease-duration" in bench.help_text:
+        flags += ["--lease-duration", f"{bench.config.ha_lease_duration:g}s"]
     return bench.operator(f"ha-{identity}", standalone=False, extra=flags)
 
 
@@ -142,10 +144,7 @@ async def failover(bench: Bench, n: int) -> HaRow:
     await stale_pass(bench, members, f"failover-{n}")
     identities = ("bench-a", "bench-b")
     started = time.time()
-    replicas = {
-        i: _replica(bench, i, ["--lease-duration", f"{config.ha_lease_duration:g}s"]).start()
-        for i in identities
-    }
+    replicas = {i: _replica(bench, i, []).start() for i in identities}
     converged, _ = await _settle(bench, names, started, config.convergence_bound(n))
     leases = await wait_leases(
         bench, lambda ls: bool(holders(ls, identities)), 2 * config.ha_lease_duration + 30
@@ -193,7 +192,7 @@ async def sharding(bench: Bench, n: int) -> HaRow:
     members = bench.members(n)
     names = [m.name for m in members]
     identities = ("bench-x", "bench-y", "bench-z")
-    flags = ["--shards", str(config.shards), "--lease-duration", f"{config.ha_lease_duration:g}s"]
+    flags = ["--shards", str(config.shards)]
     await stale_pass(bench, members, f"sharding-{n}")
     started = time.time()
     replicas = {i: _replica(bench, i, flags).start() for i in identities}
@@ -217,7 +216,9 @@ async def sharding(bench: Bench, n: int) -> HaRow:
     survivors = [i for i in identities if i != victim]
     leases = await wait_leases(
         bench,
-        lambda ls: len(holders(ls, survivors)) >= config.shards,
+        lambda ls: (
+            victim not in holders(ls, identities).values() and len(holders(ls, survivors)) >= config.shards
+        ),
         3 * config.ha_lease_duration + 30,
     )
     moved = time.time()

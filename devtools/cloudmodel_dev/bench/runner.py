@@ -204,7 +204,8 @@ async def run(config: BenchConfig) -> Results:
         config=_config_summary(config),
         cpus=os.cpu_count() or 0,
     )
-    missing = missing_flags(run_help(), HA_FLAGS)
+    help_text = run_help()
+    missing = missing_flags(help_text, HA_FLAGS)
     results.operator_flags_missing = missing
     with controlplane.start() as plane:
         _kubectl(
@@ -240,6 +241,7 @@ async def run(config: BenchConfig) -> Results:
                 "bench": os.getpid(),
             }
             bench = Bench(config, run_dir, kubeconfig, kube, tracker, sim, sim.url, pids, results)
+            bench.help_text = help_text
             results.operator_command = bench.operator("example").args
             bench.log(f"control plane at {plane.server}, simulator at {sim.url}, output in {run_dir}")
             bench.log(
