@@ -7,6 +7,7 @@ The benchmark is black-box: it relies on the flags below and on the metric names
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -30,6 +31,10 @@ HA_FLAGS = ("--shards", "--identity", "--lease-namespace")
 
 
 def cloudmodel_binary() -> str:
+    """The operator to measure: $CLOUDMODEL_BENCH_OPERATOR (another build), else the venv's."""
+    chosen = os.environ.get("CLOUDMODEL_BENCH_OPERATOR")
+    if chosen:
+        return chosen
     beside = Path(sys.executable).parent / "cloudmodel"
     return str(beside) if beside.exists() else "cloudmodel"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from cloudmodel_dev.bench import stats
 from cloudmodel_dev.bench.results import Goal, HaRow, Results, SizeResult
@@ -273,13 +274,60 @@ def table(results: Results) -> str:
     return "\n".join(out)
 
 
+def _replica_text(figures: object) -> str:
+    if not isinstance(figures, dict):
+        return "-"
+    return (
+        f"{figures.get('identity')}: writes {_n(figures.get('status_writes'), 0)}, "
+        f"calls {_n(figures.get('provider_calls'), 0)}, CPU {_n(figures.get('cpu_per_minute'), 2)} s/min, "
+        f"RSS {_n(figures.get('rss_mb'), 0)} MB"
+    )
+
+
+def _spread_text(d: dict[str, Any]) -> str:
+    return (
+        f"written once {d.get('written_once')}, more than once {d.get('written_more_than_once')}, "
+        f"not written {d.get('not_written')} (of {d.get('resources')})"
+    )
+
+
 def ha_lines(name: str, row: HaRow | None) -> list[str]:
     if row is None:
         return [f"{name}: not run"]
     if not row.available:
         return [f"{name}: {row.reason}"]
-    lines = [f"{name}:"]
-    lines += [f"  {key}: {value}" for key, value in row.details.items()]
+    d: dict[str, Any] = dict(row.details)
+    if row.reason:
+        return [f"{name}: {row.reason} {d}"]
+    if "leader" in d:
+        return [
+            f"{name}: {d['resources']:,} resources, leader {d['leader']} killed",
+            f"  every resource polled again by the survivor after {_n(d.get('seconds_until_all_polled_by_survivor'))} s "
+            f"(bound {_n(d.get('bound_s'), 0)} s); status writes caused: {d.get('writes_caused')}",
+            f"  before the kill: leader {_replica_text(d.get('leader_before_kill'))}",
+            f"                   standby {_replica_text(d.get('standby_before_kill'))}",
+            f"  survivor afterwards: {_replica_text(d.get('survivor_after'))}; holds {d.get('survivor_holds')}, "
+            f"acquired {_n(d.get('seconds_until_survivor_acquired'))} s after the kill",
+        ]
+    lines = [f"{name}: {d.get('resources'):,} resources, {d.get('shards')} shards"]
+    three, after = d.get("three_replicas") or {}, d.get("after_kill") or {}
+    if isinstance(three, dict):
+        lines.append(
+            f"  three replicas: all written in {_n(three.get('seconds'))} s: {'yes' if three.get('converged') else 'NO'}; "
+            + _spread_text(three)
+        )
+        lines.append(
+            f"    shards held: {three.get('shards_by_replica')}; status field managers: {three.get('managers')}"
+        )
+        lines += [f"    {_replica_text(r)}" for r in three.get("replicas") or []]
+    if isinstance(after, dict) and after:
+        lines.append(
+            f"  after SIGKILL of {after.get('killed')}: its shards moved in {_n(after.get('seconds_until_shards_moved'))} s; "
+            f"all written again in {_n(after.get('seconds'))} s: {'yes' if after.get('converged') else 'NO'}; "
+            + _spread_text(after)
+        )
+        lines.append(f"    shards held: {after.get('shards_by_replica')}")
+        lines += [f"    {_replica_text(r)}" for r in after.get("replicas") or []]
     return lines
 
 
@@ -363,6 +411,50 @@ def goals(results: Results) -> list[Goal]:
             _n(growth, 2) if growth else "-",
             None if growth is None else growth <= 1.2,
         )
+    found += _ha_goals(results)
+    return found
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, float | int) else None
+
+
+def _ha_goals(results: Results) -> list[Goal]:
+    found = []
+    failover, sharding = results.failover, results.sharding
+    if failover and failover.available and not failover.reason:
+        taken = _number(failover.details.get("seconds_until_survivor_acquired"))
+        found.append(
+            Goal(
+                name="failover takeover",
+                target="< 20 s after SIGKILL",
+                measured=f"{_n(taken)} s",
+                met=None if taken is None else taken < 20,
+            )
+        )
+        before = failover.details.get("standby_before_kill")
+        calls = _number(before.get("provider_calls")) if isinstance(before, dict) else None
+        found.append(
+            Goal(
+                name="standby idle",
+                target="0 provider calls before the kill",
+                measured=_n(calls, 0),
+                met=None if calls is None else calls == 0,
+            )
+        )
+    if sharding and sharding.available and not sharding.reason:
+        for key, label in (("three_replicas", "three replicas"), ("after_kill", "after one is killed")):
+            part = sharding.details.get(key)
+            if isinstance(part, dict):
+                once, total = part.get("written_once"), part.get("resources")
+                found.append(
+                    Goal(
+                        name=f"sharding, {label}",
+                        target="every resource written once, by one process",
+                        measured=f"{once} of {total}",
+                        met=once == total,
+                    )
+                )
     return found
 
 

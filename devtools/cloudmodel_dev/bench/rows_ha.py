@@ -12,6 +12,7 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from cloudmodel_dev.bench import fleet, snapshots
@@ -37,6 +38,16 @@ def holders(leases: Iterable[dict[str, Any]], identities: Iterable[str]) -> dict
         if holder in wanted:
             result[str(lease["metadata"]["name"])] = str(holder)
     return result
+
+
+def acquired_after(leases: Iterable[dict[str, Any]], holder: str, moment: float) -> float | None:
+    """Seconds from `moment` until `holder` acquired its (latest) Lease, from `spec.acquireTime`."""
+    times = []
+    for lease in leases:
+        spec = lease.get("spec") or {}
+        if spec.get("holderIdentity") == holder and spec.get("acquireTime"):
+            times.append(datetime.fromisoformat(str(spec["acquireTime"])).timestamp())
+    return max(times) - moment if times else None
 
 
 def writes_per_object(writes: Iterable[Seen]) -> Counter[str]:
@@ -181,6 +192,7 @@ async def failover(bench: Bench, n: int) -> HaRow:
             "bound_s": round(bound, 1),
             "writes_caused": len(writes),
             "survivor_holds": sorted(holders(leases, identities)),
+            "seconds_until_survivor_acquired": _round(acquired_after(leases, survivor, killed)),
             "survivor_after": after,
         },
     )
@@ -242,6 +254,10 @@ async def sharding(bench: Bench, n: int) -> HaRow:
         available=True,
         details={"resources": n, "shards": config.shards, "three_replicas": first, "after_kill": second},
     )
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 async def _managers(bench: Bench) -> dict[str, int]:

@@ -12,6 +12,7 @@ from cloudmodel_dev.bench.config import BenchConfig, quick
 from cloudmodel_dev.bench.results import (
     ChurnRow,
     ConvergenceRow,
+    HaRow,
     LimitRow,
     ProcessFigures,
     ResponsivenessRow,
@@ -211,3 +212,64 @@ def test_expected_row_times_follow_the_windows() -> None:
     assert expected_seconds(full, "steady", 1000) == 60 + 5
     assert expected_seconds(full, "churn", 10_000) == pytest.approx(60 + 6 + 5)
     assert expected_seconds(full, "nonsense", 1) == 0.0
+
+
+def test_ha_rows_read_as_lines_and_goals() -> None:
+    results = _results(_size(1000, ratio=0.6, cpu=0.5, peak=100, idle_writes=0, restart_writes=0))
+    replica = {
+        "identity": "a",
+        "status_writes": 0.0,
+        "provider_calls": 0.0,
+        "cpu_per_minute": 0.1,
+        "rss_mb": 80.0,
+    }
+    results.failover = HaRow(
+        available=True,
+        details={
+            "resources": 3000,
+            "leader": "b",
+            "seconds_until_all_polled_by_survivor": 70.2,
+            "bound_s": 96.0,
+            "writes_caused": 0,
+            "leader_before_kill": {**replica, "identity": "b", "provider_calls": 3000.0},
+            "standby_before_kill": replica,
+            "survivor_after": replica,
+            "survivor_holds": ["lease"],
+            "seconds_until_survivor_acquired": 16.1,
+        },
+    )
+    results.sharding = HaRow(
+        available=True,
+        details={
+            "resources": 3000,
+            "shards": 6,
+            "three_replicas": {
+                "converged": True,
+                "seconds": 20.0,
+                "written_once": 3000,
+                "resources": 3000,
+                "replicas": [replica],
+            },
+            "after_kill": {
+                "killed": "c",
+                "converged": True,
+                "written_once": 2990,
+                "written_more_than_once": 10,
+                "resources": 3000,
+            },
+        },
+    )
+    verdicts = {g.name: g.met for g in report.goals(results)}
+    assert verdicts["failover takeover"] is True
+    assert verdicts["standby idle"] is True
+    assert verdicts["sharding, three replicas"] is True
+    assert verdicts["sharding, after one is killed"] is False
+    text = "\n".join(
+        report.ha_lines("Failover", results.failover) + report.ha_lines("Sharding", results.sharding)
+    )
+    assert "leader b killed" in text
+    assert "acquired 16.1 s after the kill" in text
+    assert "more than once 10" in text
+    assert report.ha_lines("Sharding", HaRow(available=False, reason="not available in this build")) == [
+        "Sharding: not available in this build"
+    ]

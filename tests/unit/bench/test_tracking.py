@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from cloudmodel_dev.bench.documents import MARKER
-from cloudmodel_dev.bench.rows_ha import attribution, holders, status_managers
+from cloudmodel_dev.bench.rows_ha import acquired_after, attribution, holders, status_managers
 from cloudmodel_dev.bench.tracker import Expectation, Seen, fresh_since, reduce, status_written_after
 
 
@@ -110,3 +111,19 @@ def test_status_managers_leave_out_the_benchmark() -> None:
         }
     }
     assert status_managers(obj) == ["replica-x"]
+
+
+def test_acquired_after_reads_the_survivors_lease() -> None:
+    leases = [
+        {
+            "metadata": {"name": "leader"},
+            "spec": {"holderIdentity": "b", "acquireTime": "2026-11-30T10:00:12.500000Z"},
+        },
+        {
+            "metadata": {"name": "other"},
+            "spec": {"holderIdentity": "a", "acquireTime": "2026-11-30T10:00:30.000000Z"},
+        },
+    ]
+    killed = datetime(2026, 11, 30, 10, 0, 0, tzinfo=UTC).timestamp()
+    assert acquired_after(leases, "b", killed) == 12.5
+    assert acquired_after(leases, "c", killed) is None
