@@ -471,7 +471,7 @@ def goals_text(results: Results) -> str:
 def render(results: Results) -> str:
     loads = [x.load1 for x in results.load]
     header = (
-        f"cloudmodel-operator benchmark, {'quick' if results.quick else 'full'} run started {results.started_at}, "
+        f"cloudmodel-operator benchmark ({results.commit}), {'quick' if results.quick else 'full'} run started {results.started_at}, "
         f"{results.seconds or 0:.0f} s; poll interval {results.config.get('interval')} s; {results.cpus} CPUs; "
         f"1-min load {min(loads, default=0):.2f}..{max(loads, default=0):.2f}"
     )

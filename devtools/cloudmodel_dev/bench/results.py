@@ -194,6 +194,7 @@ class Results(_Row):
     finished_at: str | None = None
     seconds: float | None = None
     quick: bool
+    commit: str | None = None  # of the checkout the run was made from
     config: dict[str, object]
     cpus: int
     load: list[LoadSample] = Field(default_factory=list)

@@ -37,6 +37,16 @@ def _kubectl(plane: controlplane.ControlPlane, *args: str) -> None:
     )
 
 
+def _commit() -> str | None:
+    result = subprocess.run(  # noqa: S603
+        ["git", "-C", str(controlplane.repo_root()), "describe", "--always", "--dirty"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() or None
+
+
 def _config_summary(config: BenchConfig) -> dict[str, object]:
     raw = dataclasses.asdict(config)
     raw["rows"] = sorted(config.rows)
@@ -201,6 +211,7 @@ async def run(config: BenchConfig) -> Results:
     results = Results(
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         quick=config.quick,
+        commit=_commit(),
         config=_config_summary(config),
         cpus=os.cpu_count() or 0,
     )
