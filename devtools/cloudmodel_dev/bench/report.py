@@ -53,6 +53,12 @@ def _convergence(s: SizeResult) -> str:
     return _n(c.seconds)
 
 
+def _failing(reasons: dict[str, int]) -> str:
+    if not reasons:
+        return "0"
+    return ", ".join(f"{count:,} {reason}" for reason, count in sorted(reasons.items(), key=lambda x: -x[1]))
+
+
 def _peer_convergence(s: SizeResult) -> str:
     p = s.peer
     if p is None:
@@ -81,6 +87,9 @@ LINES: list[Line] = [
         "  status writes seen (watch)",
         lambda s: _n(s.convergence.writes_watch, 0) if s.convergence else "-",
         "= N",
+    ),
+    Line(
+        "  failing statuses at the end", lambda s: _failing(s.convergence.failing) if s.convergence else "-"
     ),
     Line(
         "New resource -> status, s (p50 / max)",
@@ -192,6 +201,7 @@ LINES: list[Line] = [
     Line("Per 1,000: peak RSS MB", lambda s: _n(stats.per_thousand(peak_rss(s), s.n), 1), "linear"),
     Line("Peer (Kopf timer): start -> all, s", _peer_convergence),
     Line("  peer writes per s", lambda s: _n(s.peer.writes_per_s) if s.peer else "-"),
+    Line("  peer failing statuses at the end", lambda s: _failing(s.peer.failing) if s.peer else "-"),
     Line(
         "  peer per tick: writes / calls / Secret GETs",
         lambda s: (

@@ -46,6 +46,9 @@ class ConvergenceRow(_Row):
     writes_per_s: float | None  # resources / seconds (from process start)
     writes_per_s_after_first: float | None  # resources / (last - first status)
     ratio_to_limit: float | None
+    failing: dict[str, int] = Field(
+        default_factory=dict
+    )  # at the end: resources whose status says fetching fails, by reason
     process: ProcessFigures
     killed_by: str | None = None  # a bound the watchdog enforced
 
@@ -124,6 +127,7 @@ class PeerRow(_Row):
     fresh: int
     resources: int
     writes_per_s: float | None
+    failing: dict[str, int] = Field(default_factory=dict)  # statuses saying fetching fails, by reason
     killed_by: str | None
     process: ProcessFigures
     tick: PeerTick | None

@@ -106,6 +106,7 @@ async def convergence(bench: Bench, n: int, label: str) -> tuple[Running, Conver
         if converged and first and done > first
         else None,
         ratio_to_limit=_r(stats.ratio(rate, limit.writes_per_s if limit else None), 3),
+        failing=bench.tracker.failing(names),
         process=snapshots.figures(usage, None, time.time() - started),
         killed_by=operator.proc.bound_hit,
     )

@@ -80,6 +80,7 @@ async def peer(bench: Bench, n: int) -> PeerRow:
         writes_per_s=round(n / seconds, 1)
         if seconds
         else round(stats.rate(len(expectation.first), bound) or 0.0, 1),
+        failing=bench.tracker.failing(names),
         killed_by=killed_by,
         process=figures,
         tick=tick,

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,7 +41,15 @@ class Seen:
     digest: str
     size: int
     version: str = ""  # metadata.resourceVersion
+    reason: str | None = None  # the Synced condition's reason (why fetching fails, when it does)
     from_relist: bool = False  # inferred on a re-list: the watch missed the event itself
+
+
+def _digest(status: dict[str, Any]) -> str:
+    return hashlib.blake2b(json.dumps(status, sort_keys=True).encode(), digest_size=8).hexdigest()
+
+
+EMPTY_DIGEST = _digest({})
 
 
 def _epoch(text: Any) -> float | None:
@@ -56,10 +65,10 @@ def reduce(
     obj: dict[str, Any], kind: str, t: float, size: int, previous: Seen | None, *, from_relist: bool = False
 ) -> Seen:
     status = obj.get("status") or {}
-    digest = hashlib.blake2b(json.dumps(status, sort_keys=True).encode(), digest_size=8).hexdigest()
-    synced = any(
-        c.get("type") == "Synced" and c.get("status") == "True" for c in status.get("conditions") or []
-    )
+    digest = _digest(status)
+    conditions: list[dict[str, Any]] = status.get("conditions") or []
+    synced_condition: dict[str, Any] = next((c for c in conditions if c.get("type") == "Synced"), {})
+    synced = synced_condition.get("status") == "True"
     return Seen(
         t=t,
         name=str(obj["metadata"]["name"]),
@@ -71,6 +80,7 @@ def reduce(
         digest=digest,
         size=size,
         version=str(obj["metadata"].get("resourceVersion", "")),
+        reason=synced_condition.get("reason"),
         from_relist=from_relist,
     )
 
@@ -197,6 +207,15 @@ class Tracker:
     def release(self, expectation: Expectation) -> None:
         if expectation in self._expectations:
             self._expectations.remove(expectation)
+
+    def failing(self, names: Iterable[str]) -> dict[str, int]:
+        """Resources whose current status says fetching fails, by the Synced condition's reason."""
+        reasons: Counter[str] = Counter()
+        for name in names:
+            seen = self.latest.get(name)
+            if seen is not None and not seen.marker and seen.digest != EMPTY_DIGEST and not seen.synced:
+                reasons[seen.reason or "no Synced condition"] += 1
+        return dict(reasons)
 
     def window(self, start: float, end: float | None = None) -> list[Seen]:
         low = bisect.bisect_left(self._times, start)

@@ -8,7 +8,7 @@ from typing import Any
 
 from cloudmodel_dev.bench.documents import MARKER
 from cloudmodel_dev.bench.rows_ha import acquired_after, attribution, holders, status_managers
-from cloudmodel_dev.bench.tracker import Expectation, Seen, fresh_since, reduce, status_written_after
+from cloudmodel_dev.bench.tracker import Expectation, Seen, Tracker, fresh_since, reduce, status_written_after
 
 
 def _obj(name: str, status: dict[str, Any] | None) -> dict[str, Any]:
@@ -127,3 +127,18 @@ def test_acquired_after_reads_the_survivors_lease() -> None:
     killed = datetime(2026, 11, 30, 10, 0, 0, tzinfo=UTC).timestamp()
     assert acquired_after(leases, "b", killed) == 12.5
     assert acquired_after(leases, "c", killed) is None
+
+
+def test_failing_counts_current_statuses_by_reason() -> None:
+    tracker = Tracker.__new__(Tracker)
+    tracker.latest = {}
+    failing = {"type": "Synced", "status": "False", "reason": "ProviderUnreachable"}
+    for name, status in {
+        "a": {"conditions": [failing]},
+        "b": {"conditions": [failing]},
+        "c": {"conditions": [SYNCED]},
+        "d": {"message": MARKER},  # ours: not the operator's verdict
+        "e": None,  # no status yet
+    }.items():
+        tracker.latest[name] = reduce(_obj(name, status), "MODIFIED", 0, 0, None)
+    assert tracker.failing(["a", "b", "c", "d", "e", "missing"]) == {"ProviderUnreachable": 2}
