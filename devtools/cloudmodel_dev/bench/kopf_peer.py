@@ -1,18 +1,22 @@
 """The peer: the simplest Kopf design of this operator, to compare against.
 
-One `@kopf.timer` per object: every tick it reads the credentials Secret, fetches the target
-through the operator's own provider clients (`get_provider(...).observe(...)`) and patches the
-status with what it saw, whether or not anything changed. No shared fetches, no rate limit, no
-change detection. Kopf adds its finalizer to every object (timers require one).
+One `@kopf.timer` per object: every tick it fetches the target through the operator's own
+provider clients (`get_provider(...).observe(...)`) and patches the status with what it saw,
+whether or not anything changed. No shared fetches, no rate limit, no change detection. Kopf adds
+its finalizer to every object (timers require one). Credentials are read once per Secret and
+interval (a dict), so that Secret reads queued behind thousands of timers do not decide the
+comparison: the peer stands for the simple design, not for a careless client.
 
     python -m cloudmodel_dev.bench.kopf_peer KUBECONFIG INTERVAL_SECONDS
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import ssl
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,10 +35,15 @@ from cloudmodel_operator.providers.http import make_client
 def status_document(
     observation: Observation, target: str, generation: int | None, now: datetime
 ) -> dict[str, Any]:
-    """What the peer writes: the observation as it came, stamped, with Ready and Synced."""
+    """What the peer writes: the observation as it came, stamped, with Ready and Synced.
+
+    Kopf merge-patches the status: a field the observation does not have is sent as null, so
+    that the previous writer's value (a message, say) does not stay behind.
+    """
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     ready = observation.phase is Phase.READY
-    document: dict[str, Any] = observation.model_dump(mode="json", exclude_none=True)
+    document: dict[str, Any] = dict.fromkeys(Observation.model_fields)
+    document.update(observation.model_dump(mode="json", exclude_none=True))
     document.update(
         target=target,
         observedGeneration=generation,
@@ -53,6 +62,20 @@ def build_registry(config: KubeConfig, interval: float) -> kopf.OperatorRegistry
     registry = kopf.OperatorRegistry()
     kopfbase.add_login(registry, config)
     clients: dict[str, httpx.AsyncClient] = {}
+    secrets: dict[tuple[str, str], tuple[float, asyncio.Task[Credentials]]] = {}
+
+    async def read_secret(namespace: str, name: str) -> Credentials:
+        response = await clients["kube"].get(f"/api/v1/namespaces/{namespace}/secrets/{name}")
+        response.raise_for_status()
+        data = response.json().get("data") or {}
+        return Credentials({k: base64.b64decode(v).decode().strip() for k, v in data.items()})
+
+    async def credentials_for(namespace: str, name: str) -> Credentials:
+        read_at, task = secrets.get((namespace, name), (0.0, None))
+        if task is None or time.monotonic() - read_at > interval or (task.done() and task.exception()):
+            task = asyncio.ensure_future(read_secret(namespace, name))
+            secrets[(namespace, name)] = (time.monotonic(), task)
+        return await asyncio.shield(task)
 
     @kopf.on.startup(registry=registry)
     async def startup(**_: Any) -> None:
@@ -73,12 +96,7 @@ def build_registry(config: KubeConfig, interval: float) -> kopf.OperatorRegistry
         spec: kopf.Spec, namespace: str | None, meta: kopf.Meta, patch: kopf.Patch, **_: Any
     ) -> None:
         parsed = CloudModelServiceSpec.model_validate(dict(spec))
-        secret = await clients["kube"].get(
-            f"/api/v1/namespaces/{namespace}/secrets/{parsed.credentialsSecretRef.name}"
-        )
-        secret.raise_for_status()
-        data = secret.json().get("data") or {}
-        credentials = Credentials({k: base64.b64decode(v).decode().strip() for k, v in data.items()})
+        credentials = await credentials_for(str(namespace), parsed.credentialsSecretRef.name)
         target = parsed.target()
         provider = get_provider(target.provider)
         base_url = target.endpoint or provider.default_base_url(target.region)

@@ -201,7 +201,10 @@ LINES: list[Line] = [
     Line("Per 1,000: peak RSS MB", lambda s: _n(stats.per_thousand(peak_rss(s), s.n), 1), "linear"),
     Line("Peer (Kopf timer): start -> all, s", _peer_convergence),
     Line("  peer writes per s", lambda s: _n(s.peer.writes_per_s) if s.peer else "-"),
-    Line("  peer failing statuses at the end", lambda s: _failing(s.peer.failing) if s.peer else "-"),
+    Line(
+        "  peer handler failures while converging",
+        lambda s: _n(s.peer.handler_failures, 0) if s.peer else "-",
+    ),
     Line(
         "  peer per tick: writes / calls / Secret GETs",
         lambda s: (

@@ -127,7 +127,7 @@ class PeerRow(_Row):
     fresh: int
     resources: int
     writes_per_s: float | None
-    failing: dict[str, int] = Field(default_factory=dict)  # statuses saying fetching fails, by reason
+    handler_failures: int = 0  # "failed with an exception" in its log while converging
     killed_by: str | None
     process: ProcessFigures
     tick: PeerTick | None

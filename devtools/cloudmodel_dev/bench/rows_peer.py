@@ -30,6 +30,7 @@ async def peer(bench: Bench, n: int) -> PeerRow:
         deadline=started + bound + 2 * config.interval + 30, max_rss_bytes=config.peer_max_rss_mb * MB
     )
     converged = await until_done_or_exit(expectation, process, bound)
+    failures = process.log_path.read_text(errors="replace").count(" failed with an exception")
     bench.tracker.release(expectation)
     done = expectation.last_time() if converged else time.time()
     assert done is not None
@@ -80,7 +81,7 @@ async def peer(bench: Bench, n: int) -> PeerRow:
         writes_per_s=round(n / seconds, 1)
         if seconds
         else round(stats.rate(len(expectation.first), bound) or 0.0, 1),
-        failing=bench.tracker.failing(names),
+        handler_failures=failures,
         killed_by=killed_by,
         process=figures,
         tick=tick,

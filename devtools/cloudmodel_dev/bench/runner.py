@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from cloudmodel_dev import controlplane
-from cloudmodel_dev.bench import fleet, processes, procstat, report, rows_api, rows_operator, rows_peer
+from cloudmodel_dev.bench import (
+    fleet,
+    processes,
+    procstat,
+    report,
+    rows_api,
+    rows_operator,
+    rows_peer,
+    snapshots,
+)
 from cloudmodel_dev.bench.config import OPERATOR_ROWS, BenchConfig
 from cloudmodel_dev.bench.context import RESERVED_TARGETS, Bench
 from cloudmodel_dev.bench.kubeapi import Kube, KubeConfig
@@ -268,6 +277,12 @@ async def run(config: BenchConfig) -> Results:
             await _guarded(bench, "the HA rows", run_ha(bench, missing))
             if results.sizes and results.sizes[-1].n == max(config.sizes):
                 await _guarded(bench, "the peer at the largest size", run_peer(bench, results.sizes[-1]))
+            terminated = await snapshots.terminated_watchers(kube)
+            if terminated:
+                results.notes.append(
+                    "the API server closed watches it judged unresponsive (apiserver_terminated_watchers_total): "
+                    + ", ".join(f"{resource} {count:.0f}" for resource, count in sorted(terminated.items()))
+                )
             if tracker.relists:
                 inferred = sum(1 for seen in tracker.events if seen.from_relist)
                 results.notes.append(

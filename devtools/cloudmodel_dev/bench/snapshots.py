@@ -35,6 +35,12 @@ async def api_requests(kube: Kube) -> dict[tuple[str, str, str], float]:
     return counts
 
 
+async def terminated_watchers(kube: Kube) -> dict[str, float]:
+    """Watches the API server closed because their client did not keep up, by resource."""
+    samples = promtext.parse(await kube.text("/metrics"), ["apiserver_terminated_watchers_total"])
+    return promtext.by_label(samples, "apiserver_terminated_watchers_total", "resource")
+
+
 async def take(kube: Kube, pids: Mapping[str, int]) -> Snapshot:
     usage = {name: procstat.usage(pid) for name, pid in pids.items()}
     return Snapshot(time.time(), await api_requests(kube), usage)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ import yaml
 
 from cloudmodel_dev.bench import fleet
 from cloudmodel_dev.bench.documents import MARKER, stale_status
+from cloudmodel_dev.bench.kopf_peer import status_document
 from cloudmodel_dev.simulator.scenario import check_target_id, parse_scenario
+from cloudmodel_operator.api.observation import Observation, Phase, ServiceStatus
 from cloudmodel_operator.api.spec import CloudModelServiceSpec
 from cloudmodel_operator.api.status import CloudModelServiceStatus
 
@@ -89,3 +92,19 @@ def test_stale_status_is_a_valid_status_that_reads_as_out_of_date() -> None:
     assert status.lastSyncTime is not None
     assert status.lastSyncTime.year < 2002
     assert {c.type for c in status.conditions} == {"Ready", "Synced", "Reconciling", "Stalled"}
+
+
+def test_the_peer_writes_a_valid_status_and_clears_what_it_did_not_see() -> None:
+    observation = Observation(
+        phase=Phase.READY,
+        providerState="Running",
+        services=[ServiceStatus(name="svc", phase=Phase.READY, replicas=1)],
+        requestId="r-1",
+    )
+    document = status_document(observation, "unit-1", 3, datetime(2026, 11, 30, 10, 0, 5, tzinfo=UTC))
+    assert document["message"] is None  # a merge patch null: the previous writer's message goes
+    assert document["lastSyncTime"] == "2026-11-30T10:00:05Z"
+    assert None not in document["services"][0].values()  # lists are replaced whole: no nulls inside
+    status = CloudModelServiceStatus.model_validate({k: v for k, v in document.items() if v is not None})
+    assert status.condition("Synced") is not None
+    assert status.observedGeneration == 3
