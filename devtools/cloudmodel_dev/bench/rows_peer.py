@@ -15,10 +15,9 @@ from cloudmodel_dev.bench.tracker import fresh_since
 MB = 2**20
 
 
-async def peer(bench: Bench, n: int) -> PeerRow:
+async def peer(bench: Bench, n: int, bound: float) -> PeerRow:
     config = bench.config
     names = [m.name for m in bench.members(n)]
-    bound = config.peer_bound(n)
     expectation = bench.tracker.expect(names, fresh_since(time.time()))
     process = Proc(
         f"kopf-peer-{n}",
@@ -37,7 +36,7 @@ async def peer(bench: Bench, n: int) -> PeerRow:
     usage = process.usage()
     figures = snapshots.figures(usage, None, done - started)
     tick = None
-    if converged and process.alive() and (n != max(config.sizes) or config.peer_tick_at_largest):
+    if converged and process.alive() and config.peer_tick_at(n):
         # One whole tick of every object: from convergence until each object's second write.
         first = {name: seen.t for name, seen in expectation.first.items()}
         second = bench.tracker.expect(

@@ -146,15 +146,29 @@ async def run_size(bench: Bench, n: int, *, with_peer: bool) -> SizeResult:
 
 
 async def run_peer(bench: Bench, size: SizeResult) -> None:
-    n = size.n
-    if await _wanted(bench, size, "peer", n):
+    """The peer row. At the largest size it runs last and gets what is left of the budget."""
+    n, config = size.n, bench.config
+    bound = config.peer_bound(n)
+    if n == max(config.sizes):
+        left = config.budget_seconds - bench.elapsed() - ELASTIC_RESERVE
+        if left < MIN_PEER_BOUND and "peer" in config.rows:
+            size.skipped["peer"] = f"time budget: {max(left, 0):.0f} s left"
+            return
+        bound = min(bound, left)
+    elif not await _wanted(bench, size, "peer", n):
+        return
+    if "peer" in config.rows:
         bench.note_load(f"peer {n}")
         with _timed(size, "peer"):
-            size.peer = await rows_peer.peer(bench, n)
+            size.peer = await rows_peer.peer(bench, n, bound)
         p = size.peer
         bench.log(
             f"{n:,}: peer {'in ' + str(p.seconds) + ' s' if p.converged else 'did not converge'} ({p.fresh:,}/{n:,})"
         )
+
+
+ELASTIC_RESERVE = 30.0  # seconds kept for stopping the peer and writing the results
+MIN_PEER_BOUND = 45.0
 
 
 async def run_ha(bench: Bench, missing: list[str]) -> None:

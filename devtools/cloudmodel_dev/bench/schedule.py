@@ -17,7 +17,6 @@ LIMIT_WRITES_PER_S = 200.0
 
 def expected_seconds(config: BenchConfig, row: str, n: int) -> float:
     interval, late = config.interval, config.interval * config.jitter
-    tick = n != max(config.sizes) or config.peer_tick_at_largest
     return {
         "limit": 3 + n / LIMIT_WRITES_PER_S,
         "watch-only": 5 + n / 500,
@@ -26,17 +25,24 @@ def expected_seconds(config: BenchConfig, row: str, n: int) -> float:
         "steady": config.steady_for(n) * interval + 5,
         "churn": config.churn_rounds * interval + late + 5,
         "restart": interval + late + 5,
-        "peer": config.peer_bound(n) + (interval + late + 5 if tick else 5),
+        "peer": min(config.peer_bound(n), 10 + n / 25)
+        + (interval + late + 5 if config.peer_tick_at(n) else 5),
         "failover": config.ha_lease_duration + interval + late + 15,
         "sharding": 2 * config.ha_lease_duration + 2 * n / LIMIT_WRITES_PER_S + 2 * (10 + n / 120) + 15,
     }.get(row, 0.0)
 
 
 def plan(config: BenchConfig, *, ha: bool) -> float:
-    """Expected seconds for the whole run."""
+    """Expected seconds for the whole run, without the largest size's peer.
+
+    That peer runs last and is given what is left of the budget (it is where the simple design
+    collapses: its bound says so), so it never decides whether the run fits.
+    """
     total = SETUP_SECONDS + max(config.sizes) / CREATES_PER_S
     for n in config.sizes:
         rows = {row for row in config.rows - HA_ROWS if config.runs_at(row, n)} | {"limit"}
+        if n == max(config.sizes):
+            rows.discard("peer")
         if rows & OPERATOR_ROWS:
             rows.add("convergence")
         total += sum(expected_seconds(config, row, n) for row in rows)

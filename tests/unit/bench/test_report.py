@@ -197,7 +197,9 @@ def test_cli_builds_the_configuration() -> None:
 
 def test_the_full_schedule_fits_the_budget_when_the_operator_behaves() -> None:
     full = BenchConfig()
-    assert plan(full, ha=True) < full.budget_seconds < 25 * 60
+    # The largest size's peer is elastic (it gets what is left); everything else must fit with a
+    # minute to spare for it.
+    assert plan(full, ha=True) + 60 < full.budget_seconds < 25 * 60
     assert plan(quick(), ha=True) < quick().budget_seconds
     # Property rows run at the largest size only; scaling rows everywhere.
     assert not full.runs_at("churn", 1000)
