@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import dataclasses
 import hashlib
 import json
 import logging
@@ -46,7 +47,9 @@ class Seen:
 
 
 def _digest(status: dict[str, Any]) -> str:
-    return hashlib.blake2b(json.dumps(status, sort_keys=True).encode(), digest_size=8).hexdigest()
+    # The API server returns a stored object's fields in a stable order, so equal statuses give
+    # equal text without sorting (a writer reordering keys is a write anyway).
+    return hashlib.blake2b(json.dumps(status).encode(), digest_size=8).hexdigest()
 
 
 EMPTY_DIGEST = _digest({})
@@ -83,6 +86,18 @@ def reduce(
         reason=synced_condition.get("reason"),
         from_relist=from_relist,
     )
+
+
+def missed_write_time(seen: Seen, previous: Seen | None, now: float) -> float:
+    """When a write the watch missed most likely happened.
+
+    A status with a `lastSyncTime` after the last event we saw was written within about a second
+    of it; anything else is dated at the re-list (the latest it can have been).
+    """
+    after = previous.t if previous is not None else 0.0
+    if seen.last_sync is not None and after <= seen.last_sync <= now:
+        return min(now, seen.last_sync + 0.5)
+    return now
 
 
 def fresh_since(since: float) -> Callable[[Seen], bool]:
@@ -162,7 +177,7 @@ class Tracker:
                         continue
                     if kind == "ERROR":
                         raise KubeError(int(obj.get("code", 500)), str(obj.get("message")))
-                    self._record(kind, obj, size)
+                    self._on_event(kind, obj, size)
                 reason = "the server ended the watch"
             except (KubeError, OSError, httpx.HTTPError) as exc:
                 reason = repr(exc)
@@ -178,17 +193,23 @@ class Tracker:
             if first:
                 self.latest[name] = reduce(obj, "LISTED", now, 0, previous)
             elif previous is None or previous.version != obj["metadata"].get("resourceVersion"):
-                self._record("ADDED" if previous is None else "MODIFIED", obj, 0, from_relist=True)
+                kind = "ADDED" if previous is None else "MODIFIED"
+                seen = reduce(obj, kind, now, 0, previous, from_relist=True)
+                self._record(dataclasses.replace(seen, t=missed_write_time(seen, previous, now)))
 
-    def _record(self, kind: str, obj: dict[str, Any], size: int, *, from_relist: bool = False) -> None:
+    def _on_event(self, kind: str, obj: dict[str, Any], size: int) -> None:
         name = str(obj["metadata"]["name"])
-        seen = reduce(obj, kind, time.time(), size, self.latest.get(name), from_relist=from_relist)
-        if kind == "DELETED":
-            self.latest.pop(name, None)
+        self._record(reduce(obj, kind, time.time(), size, self.latest.get(name)))
+
+    def _record(self, seen: Seen) -> None:
+        if seen.kind == "DELETED":
+            self.latest.pop(seen.name, None)
         else:
-            self.latest[name] = seen
-        self.events.append(seen)
-        self._times.append(seen.t)
+            self.latest[seen.name] = seen
+        # Events stay in time order (a missed write found on a re-list may be dated earlier).
+        index = bisect.bisect_right(self._times, seen.t)
+        self.events.insert(index, seen)
+        self._times.insert(index, seen.t)
         for expectation in self._expectations:
             expectation.offer(seen)
 

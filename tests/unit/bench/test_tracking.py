@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from cloudmodel_dev.bench.documents import MARKER
 from cloudmodel_dev.bench.rows_ha import acquired_after, attribution, holders, status_managers
-from cloudmodel_dev.bench.tracker import Expectation, Seen, Tracker, fresh_since, reduce, status_written_after
+from cloudmodel_dev.bench.tracker import (
+    Expectation,
+    Seen,
+    Tracker,
+    fresh_since,
+    missed_write_time,
+    reduce,
+    status_written_after,
+)
 
 
 def _obj(name: str, status: dict[str, Any] | None) -> dict[str, Any]:
@@ -142,3 +150,37 @@ def test_failing_counts_current_statuses_by_reason() -> None:
     }.items():
         tracker.latest[name] = reduce(_obj(name, status), "MODIFIED", 0, 0, None)
     assert tracker.failing(["a", "b", "c", "d", "e", "missing"]) == {"ProviderUnreachable": 2}
+
+
+def test_a_missed_write_is_dated_by_its_sync_time_when_it_can_be() -> None:
+    previous = _seen("a", 100.0)
+    synced = Seen(130.0, "a", "MODIFIED", 120.0, True, False, True, "d", 0)
+    assert missed_write_time(synced, previous, now=130.0) == 120.5
+    failing = Seen(130.0, "a", "MODIFIED", None, False, False, True, "d", 0)
+    assert missed_write_time(failing, previous, now=130.0) == 130.0
+    older = Seen(130.0, "a", "MODIFIED", 90.0, True, False, True, "d", 0)  # its sync predates what we saw
+    assert missed_write_time(older, previous, now=130.0) == 130.0
+
+
+def _listed(name: str, version: str, status: dict[str, Any] | None) -> dict[str, Any]:
+    obj = _obj(name, status)
+    obj["metadata"]["resourceVersion"] = version
+    return obj
+
+
+def test_a_relist_turns_changed_versions_into_writes_in_time_order() -> None:
+    tracker = Tracker(cast(Any, None))
+    tracker._take_listing([_listed("a", "1", None), _listed("b", "1", None)], first=True)
+    assert tracker.events == []  # the initial listing is the starting point, not writes
+    tracker._on_event("MODIFIED", _listed("b", "2", {"message": "x"}), 10)
+    written = {"lastSyncTime": "2001-01-01T00:00:05Z", "conditions": [SYNCED]}
+    tracker._take_listing(
+        [_listed("a", "2", written), _listed("b", "2", {"message": "x"}), _listed("c", "1", None)],
+        first=False,
+    )
+    kinds = [(s.name, s.kind, s.from_relist) for s in tracker.events]
+    assert ("a", "MODIFIED", True) in kinds
+    assert ("c", "ADDED", True) in kinds
+    assert ("b", "MODIFIED", True) not in kinds  # its version did not change: nothing missed
+    assert tracker._times == sorted(tracker._times)
+    assert len(tracker.status_writes(0.0)) == 2  # b's event and a's inferred write
