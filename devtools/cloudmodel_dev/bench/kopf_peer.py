@@ -58,6 +58,9 @@ def status_document(
     return document
 
 
+SECRET_READ_ATTEMPTS = 3
+
+
 def build_registry(config: KubeConfig, interval: float) -> kopf.OperatorRegistry:
     registry = kopf.OperatorRegistry()
     kopfbase.add_login(registry, config)
@@ -65,14 +68,23 @@ def build_registry(config: KubeConfig, interval: float) -> kopf.OperatorRegistry
     secrets: dict[tuple[str, str], tuple[float, asyncio.Task[Credentials]]] = {}
 
     async def read_secret(namespace: str, name: str) -> Credentials:
-        response = await clients["kube"].get(f"/api/v1/namespaces/{namespace}/secrets/{name}")
+        # A busy API server drops or delays connections now and then; one shared read failing
+        # would fail every timer waiting on it, so it is tried a few times first.
+        for attempt in range(SECRET_READ_ATTEMPTS):
+            try:
+                response = await clients["kube"].get(f"/api/v1/namespaces/{namespace}/secrets/{name}")
+                break
+            except httpx.TransportError:
+                if attempt == SECRET_READ_ATTEMPTS - 1:
+                    raise
         response.raise_for_status()
         data = response.json().get("data") or {}
         return Credentials({k: base64.b64decode(v).decode().strip() for k, v in data.items()})
 
     async def credentials_for(namespace: str, name: str) -> Credentials:
         read_at, task = secrets.get((namespace, name), (0.0, None))
-        if task is None or time.monotonic() - read_at > interval or (task.done() and task.exception()):
+        stale = time.monotonic() - read_at > interval
+        if task is None or stale or (task.done() and task.exception() is not None):
             task = asyncio.ensure_future(read_secret(namespace, name))
             secrets[(namespace, name)] = (time.monotonic(), task)
         return await asyncio.shield(task)
@@ -84,6 +96,7 @@ def build_registry(config: KubeConfig, interval: float) -> kopf.OperatorRegistry
             base_url=config.server,
             verify=ssl.create_default_context(cafile=config.ca_file),
             headers={"Authorization": f"Bearer {config.token}"},
+            timeout=httpx.Timeout(30.0, connect=10.0),
         )
 
     @kopf.on.cleanup(registry=registry)
