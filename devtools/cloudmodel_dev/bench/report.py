@@ -284,7 +284,7 @@ def table(results: Results) -> str:
                 ]
             )
         )
-    return "\n".join(out)
+    return "\n".join(line.rstrip() for line in out)
 
 
 def _replica_text(figures: object) -> str:
