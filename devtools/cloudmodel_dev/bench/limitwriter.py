@@ -26,12 +26,14 @@ async def write_all(
     for item in items:
         queue.put_nowait(item)
     errors: list[str] = []
+    versions: list[str] = []  # what each write made: the benchmark tells its own writes apart by them
 
     async def worker() -> None:
         while not queue.empty():
             namespace, name, status = queue.get_nowait()
             try:
-                await kube.replace_status(namespace, name, status)
+                written = await kube.replace_status(namespace, name, status)
+                versions.append(str(written["metadata"]["resourceVersion"]))
             except (KubeError, OSError) as exc:
                 errors.append(f"{name}: {exc}")
 
@@ -43,6 +45,7 @@ async def write_all(
         "errors": len(errors),
         "seconds": seconds,
         "first_error": errors[:1],
+        "versions": versions,
     }
 
 

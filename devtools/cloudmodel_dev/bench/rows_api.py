@@ -52,9 +52,11 @@ async def stale_pass(
     job.unlink()
     if line is None:
         raise RuntimeError(f"the status writer gave no result; see {writer.log_path}")
+    report = json.loads(line)
+    bench.tracker.own_versions.update(report.pop("versions", []))
     seconds = after.at - before.at
     processes = {name: snapshots.figures(after.usage[name], before.usage[name], seconds) for name in pids}
-    return json.loads(line), processes
+    return report, processes
 
 
 async def limit(bench: Bench, n: int) -> LimitRow:

@@ -22,7 +22,7 @@ from cloudmodel_dev.bench.operator import Operator
 from cloudmodel_dev.bench.results import HaRow
 from cloudmodel_dev.bench.rows_api import stale_pass
 from cloudmodel_dev.bench.simclient import target_key
-from cloudmodel_dev.bench.tracker import Seen, status_written_after
+from cloudmodel_dev.bench.tracker import Seen
 
 LEASE_NAMESPACE = "bench-leases"
 LEASES = f"/apis/coordination.k8s.io/v1/namespaces/{LEASE_NAMESPACE}/leases"
@@ -140,7 +140,7 @@ async def _all_polled_after(
 
 
 async def _settle(bench: Bench, names: list[str], since: float, bound: float) -> tuple[bool, float]:
-    expectation = bench.tracker.expect(names, status_written_after(since))
+    expectation = bench.tracker.expect(names, bench.tracker.written_after(since))
     ok = await expectation.wait(bound)
     bench.tracker.release(expectation)
     await asyncio.sleep(2.0)  # a second writer's write of the same resource would land here

@@ -24,7 +24,7 @@ from cloudmodel_dev.bench.results import (
     SteadyRow,
 )
 from cloudmodel_dev.bench.simclient import target_key
-from cloudmodel_dev.bench.tracker import Expectation, fresh_since, status_written_after
+from cloudmodel_dev.bench.tracker import Expectation, fresh_since
 
 MB = 2**20
 
@@ -170,7 +170,10 @@ async def steady(bench: Bench, running: Running, n: int, intervals: int) -> Stea
     writes = bench.tracker.status_writes(before.at, after.at)
     op_p50, op_p99 = _lateness_quantiles(metrics_before, metrics_after)
     operator_figures = snapshots.figures(after.usage["operator"], before.usage["operator"], seconds)
-    sizes = [s.size for s in bench.tracker.window(0.0) if s.kind == "MODIFIED" and s.size and not s.marker]
+    ours = bench.tracker.own_versions
+    sizes = [
+        s.size for s in bench.tracker.window(0.0) if s.kind == "MODIFIED" and s.size and s.version not in ours
+    ]
     outcomes: dict[str, int] = {}
     for provider_outcomes in calls.outcomes.values():
         for outcome, count in provider_outcomes.items():
@@ -225,7 +228,7 @@ async def churn(bench: Bench, running: Running, n: int) -> ChurnRow:
         if round_index:
             await asyncio.sleep(max(0.0, started + round_index * config.interval - time.time()))
         picked = pool[round_index * count : (round_index + 1) * count]
-        expectation = bench.tracker.expect([m.name for m in picked], status_written_after(time.time()))
+        expectation = bench.tracker.expect([m.name for m in picked], bench.tracker.written_after(time.time()))
         expectations.append(expectation)
         at = await bench.sim.change(m.churn_change() for m in picked)
         changed.update({m.name: at for m in picked})

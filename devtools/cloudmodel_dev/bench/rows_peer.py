@@ -41,9 +41,7 @@ async def peer(bench: Bench, n: int, bound: float) -> PeerRow:
         first = {name: seen.t for name, seen in expectation.first.items()}
         second = bench.tracker.expect(
             names,
-            lambda s: (
-                s.kind == "MODIFIED" and s.status_changed and not s.marker and s.t > first[s.name] + 1.0
-            ),
+            lambda s: s.kind == "MODIFIED" and s.status_changed and s.t > first[s.name] + 1.0,
         )
         pids = {"peer": process.pid}
         before = await snapshots.take(bench.kube, pids)

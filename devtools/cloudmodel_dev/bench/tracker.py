@@ -37,7 +37,7 @@ class Seen:
     kind: str  # ADDED, MODIFIED, DELETED or LISTED
     last_sync: float | None  # status.lastSyncTime, epoch seconds
     synced: bool  # condition Synced is True
-    marker: bool  # the status was written by the benchmark itself
+    marker: bool  # the status carries the benchmark's marker message (its stale document)
     status_changed: bool  # the status differs from the previous event's (a status write)
     digest: str
     size: int
@@ -109,8 +109,9 @@ def fresh_since(since: float) -> Callable[[Seen], bool]:
     return lambda s: s.last_sync is not None and s.last_sync >= floor and s.synced
 
 
-def status_written_after(since: float) -> Callable[[Seen], bool]:
-    return lambda s: s.kind == "MODIFIED" and s.status_changed and s.t >= since and not s.marker
+def status_written_after(since: float, ours: set[str]) -> Callable[[Seen], bool]:
+    """A status write at or after `since` by someone else than the benchmark (`ours`: its versions)."""
+    return lambda s: s.kind == "MODIFIED" and s.status_changed and s.t >= since and s.version not in ours
 
 
 @dataclass
@@ -149,7 +150,11 @@ class Tracker:
         self.events: list[Seen] = []  # in arrival order
         self._times: list[float] = []  # arrival times, for bisecting windows
         self.latest: dict[str, Seen] = {}
-        self.relists: list[str] = []  # why the watch had to list again (each may hide events; reported)
+        self.relists: list[str] = []
+        # resourceVersions of the benchmark's own writes: exact, whatever the writer leaves in a status
+        self.own_versions: set[str] = (
+            set()
+        )  # why the watch had to list again (each may hide events; reported)
         self._expectations: list[Expectation] = []
         self._task: asyncio.Task[None] | None = None
         self._synced = asyncio.Event()
@@ -232,12 +237,15 @@ class Tracker:
         if expectation in self._expectations:
             self._expectations.remove(expectation)
 
+    def written_after(self, since: float) -> Callable[[Seen], bool]:
+        return status_written_after(since, self.own_versions)
+
     def failing(self, names: Iterable[str]) -> dict[str, int]:
         """Resources whose current status says fetching fails, by the Synced condition's reason."""
         reasons: Counter[str] = Counter()
         for name in names:
             seen = self.latest.get(name)
-            if seen is not None and not seen.marker and seen.digest != EMPTY_DIGEST and not seen.synced:
+            if seen is not None and seen.digest != EMPTY_DIGEST and not seen.synced:
                 reasons[seen.reason or "no Synced condition"] += 1
         return dict(reasons)
 
@@ -251,5 +259,7 @@ class Tracker:
         return [
             s
             for s in self.window(start, end)
-            if s.kind == "MODIFIED" and s.status_changed and not (by_others and s.marker)
+            if s.kind == "MODIFIED"
+            and s.status_changed
+            and not (by_others and s.version in self.own_versions)
         ]

@@ -6,7 +6,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from cloudmodel_dev.bench.documents import MARKER
+from cloudmodel_dev.bench.documents import MARKER, stale_status
+from cloudmodel_dev.bench.fleet import member
 from cloudmodel_dev.bench.rows_ha import acquired_after, attribution, holders, status_managers
 from cloudmodel_dev.bench.tracker import (
     Expectation,
@@ -65,16 +66,16 @@ def test_fresh_since_wants_a_successful_sync_in_or_after_the_start_second() -> N
     assert not fresh(failing)
 
 
-def _seen(name: str, t: float, *, kind: str = "MODIFIED", changed: bool = True, marker: bool = False) -> Seen:
-    return Seen(t, name, kind, None, False, marker, changed, "d", 0)
+def _seen(name: str, t: float, *, kind: str = "MODIFIED", changed: bool = True, version: str = "") -> Seen:
+    return Seen(t, name, kind, None, False, False, changed, "d", 0, version)
 
 
 def test_status_written_after_ignores_our_own_and_metadata_writes() -> None:
-    written = status_written_after(10.0)
+    written = status_written_after(10.0, ours={"7"})
     assert written(_seen("a", 11.0))
     assert not written(_seen("a", 9.0))
     assert not written(_seen("a", 11.0, changed=False))
-    assert not written(_seen("a", 11.0, marker=True))
+    assert not written(_seen("a", 11.0, version="7"))  # the benchmark's own write, by its version
     assert not written(_seen("a", 11.0, kind="ADDED"))
 
 
@@ -145,7 +146,7 @@ def test_failing_counts_current_statuses_by_reason() -> None:
         "a": {"conditions": [failing]},
         "b": {"conditions": [failing]},
         "c": {"conditions": [SYNCED]},
-        "d": {"message": MARKER},  # ours: not the operator's verdict
+        "d": stale_status(member(3)),  # the benchmark's stale document says Synced: not failing
         "e": None,  # no status yet
     }.items():
         tracker.latest[name] = reduce(_obj(name, status), "MODIFIED", 0, 0, None)
@@ -184,3 +185,5 @@ def test_a_relist_turns_changed_versions_into_writes_in_time_order() -> None:
     assert ("b", "MODIFIED", True) not in kinds  # its version did not change: nothing missed
     assert tracker._times == sorted(tracker._times)
     assert len(tracker.status_writes(0.0)) == 2  # b's event and a's inferred write
+    tracker.own_versions.add("2")  # had the benchmark written both...
+    assert tracker.status_writes(0.0) == []
