@@ -16,7 +16,7 @@ SANDBOX_FLAGS ?=
 # One resolver for every lock: Python 3.11 on Linux, the image's platform.
 COMPILE := $(BIN)/uv pip compile --quiet --python-version 3.11 --python-platform linux --custom-compile-command "make lock"
 
-.PHONY: setup controlplane tools lint test unit e2e sandbox crd chart lock image-root sbom audit clean
+.PHONY: setup controlplane tools lint test unit e2e sandbox crd chart lock image-root sbom audit clean bench
 
 setup: $(STAMP)
 
@@ -79,6 +79,11 @@ sbom: setup image-root
 # docs/operations.md for what an incomplete audit means. AUDIT_FLAGS=--strict fails on it.
 audit: setup
 	$(BIN)/python -m hack.audit requirements/runtime.lock --report $(AUDIT_REPORT) $(AUDIT_FLAGS)
+
+# The benchmark (not part of `make test`; see docs/performance.md). ~25 minutes on 2 cores;
+# `make bench ARGS=--quick` takes a few. Results and profiles go to .bench/.
+bench: setup controlplane
+	$(BIN)/cloudmodel-dev bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build

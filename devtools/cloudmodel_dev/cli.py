@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--metrics-port", type=_port, default=0, metavar="N",
         help="the operator's /metrics port (default: any free port)",
     )  # fmt: skip
+
+    from cloudmodel_dev.bench.cli import add_parser as add_bench_parser
+
+    add_bench_parser(commands)
     return parser
 
 
@@ -55,5 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cloudmodel_dev.sandbox import main as sandbox_main
 
         return sandbox_main(args.scenario, args.simulator_port, args.metrics_port)
+    if args.command == "bench":
+        from cloudmodel_dev.bench.cli import main as bench_main
+
+        return bench_main(args)
     parser.print_help()
     return 0

@@ -8,6 +8,13 @@
     GET    /_admin/requests                             counters per provider and target, by outcome
     POST   /_admin/reset-counters
 
+Bulk routes, for benchmarks that drive thousands of targets:
+
+    POST   /_admin/bulk/targets     {"targets": [{"provider":..., "id":..., "state":..., "response":{...}}, ...]}
+                                    create or change them all at once (all validated first)
+    GET    /_admin/bulk/calls?since=EPOCH_SECONDS
+                                    per target, the times of its calls since then, plus totals by outcome
+
 Ids that contain '/' (ModelArts `project/service`, guardrail `1001/scene-2`) go in the path
 verbatim; `%2F` works too.
 """
@@ -103,6 +110,30 @@ def add_routes(app: web.Application, simulator: Simulator) -> None:
         simulator.reset_counters()
         return web.json_response({"reset": True})
 
+    async def bulk_targets(request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        changes = body.get("targets") if isinstance(body, dict) else None
+        if not isinstance(changes, list) or not all(isinstance(c, dict) for c in changes):
+            return _problem(400, 'body must be {"targets": [{"provider": ..., "id": ..., ...}, ...]}')
+        try:
+            created, updated = simulator.store.set_targets(changes)
+        except ScenarioError as exc:
+            return _problem(400, str(exc))
+        return web.json_response(
+            {"created": created, "updated": updated, "at": simulator.clock().timestamp()}
+        )
+
+    async def bulk_calls(request: web.Request) -> web.Response:
+        try:
+            since = float(request.query.get("since", "0"))
+        except ValueError:
+            return _problem(400, "since must be a number of seconds since the epoch")
+        now = simulator.clock().timestamp()
+        calls = [[p, t, times] for (p, t), times in simulator.store.calls_since(since).items()]
+        return web.json_response({"now": now, "calls": calls, "outcomes": simulator.store.outcome_totals()})
+
+    app.router.add_post("/_admin/bulk/targets", bulk_targets)
+    app.router.add_get("/_admin/bulk/calls", bulk_calls)
     # The faults routes go first: `{target_id:.+}` would otherwise swallow the "/faults" suffix.
     app.router.add_post(_TARGET + "/faults", add_fault)
     app.router.add_delete(_TARGET + "/faults", clear_faults)

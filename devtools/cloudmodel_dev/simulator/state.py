@@ -6,6 +6,7 @@ tests change targets from their own thread.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import threading
 from collections import Counter, deque
@@ -82,6 +83,7 @@ class Store:
         self._clock = clock
         self._targets: dict[tuple[str, str], LiveTarget] = {}
         self._counts: Counter[tuple[str, str, str]] = Counter()
+        self._call_times: dict[tuple[str, str], list[float]] = {}  # for schedules; see calls_since()
         for spec in targets:
             self._define(spec.provider, spec.id, spec.state, spec.response, spec.timeline, spec.faults)
 
@@ -222,6 +224,7 @@ class Store:
     def record(self, provider: str, target_id: str, outcome: str) -> None:
         with self._lock:
             self._counts[(provider, target_id, outcome)] += 1
+            self._call_times.setdefault((provider, target_id), []).append(self._clock().timestamp())
 
     def count(
         self, provider: str | None = None, target: str | None = None, outcome: str | None = None
@@ -251,6 +254,52 @@ class Store:
     def reset_counters(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._call_times.clear()
+
+    # ---- bulk operations (benchmarks drive thousands of targets) ----------------------------
+
+    def set_targets(self, changes: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
+        """Apply many `set_target` changes at one instant; returns (created, updated).
+
+        Each change is `{"provider", "id", "state"?, "response"?}`; all are validated before any
+        is applied, so a bad one changes nothing.
+        """
+        parsed: list[tuple[str, str, str | None, Mapping[str, Any] | None]] = []
+        for index, change in enumerate(changes):
+            provider, target_id = change.get("provider"), change.get("id")
+            state, response = change.get("state"), change.get("response")
+            if not isinstance(provider, str) or not isinstance(target_id, str):
+                raise ScenarioError(f"targets[{index}]: 'provider' and 'id' must be strings")
+            if state is not None and not isinstance(state, str):
+                raise ScenarioError(f"targets[{index}]: 'state' must be a string")
+            if response is not None and not isinstance(response, Mapping):
+                raise ScenarioError(f"targets[{index}]: 'response' must be an object")
+            try:
+                TargetSpec.model_validate({"provider": provider, "id": target_id, "state": state})
+            except ValidationError as exc:
+                raise ScenarioError(format_validation_error(exc, f"targets[{index}]")) from None
+            parsed.append((provider, target_id, state, response))
+        created = 0
+        for provider, target_id, state, response in parsed:
+            created += self.set_target(provider, target_id, state, response)
+        return created, len(parsed) - created
+
+    def calls_since(self, since: float) -> dict[tuple[str, str], list[float]]:
+        """Per target, the times (epoch seconds, the simulator's clock) of calls at or after `since`."""
+        with self._lock:
+            result: dict[tuple[str, str], list[float]] = {}
+            for key, times in self._call_times.items():
+                if times and times[-1] >= since:
+                    result[key] = times[bisect.bisect_left(times, since) :]
+            return result
+
+    def outcome_totals(self) -> dict[str, dict[str, int]]:
+        """Calls per provider and outcome, without the per-target breakdown of `counters()`."""
+        with self._lock:
+            totals: dict[str, Counter[str]] = {}
+            for (p, _, o), n in self._counts.items():
+                totals.setdefault(p, Counter())[o] += n
+            return {p: dict(c) for p, c in totals.items()}
 
 
 def validate_target_id(provider: str, target_id: str) -> None:
