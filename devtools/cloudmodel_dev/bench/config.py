@@ -39,6 +39,11 @@ class BenchConfig:
     limit_concurrency: int = 32  # requests in flight for the raw-limit writer and for creates
     rate_limit: float = 100.0  # operator --rate-limit per account: the budget is not what is measured
     rate_burst: int = 100
+    # operator --kube-qps/--kube-burst: the client-side Kubernetes budget raised too (its default,
+    # controller-runtime's 20/s, caps writes at 20/s by design), so the engine and the API server
+    # are what is measured.
+    kube_qps: float = 1000.0
+    kube_burst: int = 1000
     heartbeat: str = "1h"  # operator --heartbeat: no heartbeat falls due inside a run's windows
     jitter: float = 0.1  # the operator's documented +-10% poll jitter, for the independent lateness
     ha_size: int = 3000

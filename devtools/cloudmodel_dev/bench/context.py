@@ -74,6 +74,8 @@ class Bench:
             "--heartbeat", self.config.heartbeat,
             "--rate-limit", str(self.config.rate_limit),
             "--rate-burst", str(self.config.rate_burst),
+            *(["--kube-qps", str(self.config.kube_qps), "--kube-burst", str(self.config.kube_burst)]
+              if "--kube-qps" in self.help_text else []),
             *(extra or []),
         ]  # fmt: skip
         return Operator(self.kubeconfig, self.run_dir, label, flags, standalone=standalone)

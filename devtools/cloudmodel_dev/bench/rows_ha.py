@@ -30,10 +30,13 @@ STATUS_MANAGER_SKIP = ("cloudmodel-bench",)  # the benchmark's own writes
 
 
 def holders(leases: Iterable[dict[str, Any]], identities: Iterable[str]) -> dict[str, str]:
-    """Lease name -> holder, for the leases held by one of `identities`."""
+    """Lease name -> holder, for the work Leases (not the membership ones) held by one of `identities`."""
     wanted = set(identities)
     result = {}
     for lease in leases:
+        labels = (lease.get("metadata") or {}).get("labels") or {}
+        if labels.get("cloudmodel.io/lease-role") == "member":
+            continue  # a replica announcing itself, not a shard it owns
         holder = (lease.get("spec") or {}).get("holderIdentity")
         if holder in wanted:
             result[str(lease["metadata"]["name"])] = str(holder)

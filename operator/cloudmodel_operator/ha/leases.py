@@ -138,7 +138,9 @@ class LeaseLock:
 
     async def read(self) -> None:
         try:
-            raw = await self.client.get(paths.lease(self.namespace, self.name), within=self.request_timeout)
+            raw = await self.client.get(
+                paths.lease(self.namespace, self.name), within=self.request_timeout, exempt=True
+            )
         except NotFound:
             raw = None
         self.observe(raw)
@@ -153,7 +155,7 @@ class LeaseLock:
             if self.raw is None:
                 body = self._lease(now, acquire=True, transitions=0)
                 result = await self.client.create(
-                    paths.leases(self.namespace), body, within=self.request_timeout
+                    paths.leases(self.namespace), body, within=self.request_timeout, exempt=True
                 )
             else:
                 spec = dict(self.raw.get("spec") or {})
@@ -161,7 +163,7 @@ class LeaseLock:
                 transitions = int(spec.get("leaseTransitions") or 0) + (0 if ours else 1)
                 body = self._lease(now, acquire=not ours, transitions=transitions, previous=self.raw)
                 result = await self.client.update(
-                    paths.lease(self.namespace, self.name), body, within=self.request_timeout
+                    paths.lease(self.namespace, self.name), body, within=self.request_timeout, exempt=True
                 )
         except Conflict:
             logger.debug("lost the race for lease %s", self.name)
@@ -190,7 +192,9 @@ class LeaseLock:
             "renewTime": micro_time(self.wall()),
         }
         try:
-            result = await self.client.update(paths.lease(self.namespace, self.name), body, within=5.0)
+            result = await self.client.update(
+                paths.lease(self.namespace, self.name), body, within=5.0, exempt=True
+            )
             self.observe(result)
         except KubeError as exc:
             logger.info("could not release lease %s (it will expire): %s", self.name, exc)

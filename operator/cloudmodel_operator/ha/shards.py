@@ -215,7 +215,12 @@ class ShardManager:
 
     async def _observe_all(self) -> None:
         selector = f"{LABEL_SET}={self.lease_name}"
-        listing = await self.client.list(paths.leases(self.namespace), {"labelSelector": selector})
+        listing = await self.client.list(
+            paths.leases(self.namespace),
+            {"labelSelector": selector},
+            within=self.locks[0].request_timeout,
+            exempt=True,
+        )
         by_name: dict[str, dict[str, Any]] = {}
         for item in listing.get("items") or []:
             name = str((item.get("metadata") or {}).get("name") or "")
@@ -247,7 +252,7 @@ class ShardManager:
     async def _delete_member(self, name: str) -> None:
         """Membership Leases of replicas long gone (old pods of a rollout) are removed."""
         try:
-            await self.client.request("DELETE", paths.lease(self.namespace, name), verb="delete")
+            await self.client.request("DELETE", paths.lease(self.namespace, name), verb="delete", exempt=True)
             self._members.pop(name, None)
         except KubeError as exc:
             logger.debug("could not remove the old membership lease %s: %s", name, exc)

@@ -135,9 +135,15 @@ class KubeClient:
         content_type: str = "application/json",
         accept: str | None = None,
         within: float | None = None,
+        exempt: bool = False,
     ) -> dict[str, Any]:
-        """One API call; the decoded JSON object, or a `KubeError`."""
-        await self.budget.acquire()
+        """One API call; the decoded JSON object, or a `KubeError`.
+
+        `exempt` requests (the Leases) skip the QPS budget: a renewal queued behind a burst of
+        status writes would let the lease lapse, as client-go avoids with a separate client.
+        """
+        if not exempt:
+            await self.budget.acquire()
         headers = self._headers({"Accept": accept} if accept else None)
         content = None
         if body is not None:
@@ -170,9 +176,9 @@ class KubeClient:
         return decoded
 
     async def get(
-        self, path: str, *, accept: str | None = None, within: float | None = None
+        self, path: str, *, accept: str | None = None, within: float | None = None, exempt: bool = False
     ) -> dict[str, Any]:
-        return await self.request("GET", path, verb="get", accept=accept, within=within)
+        return await self.request("GET", path, verb="get", accept=accept, within=within, exempt=exempt)
 
     async def list(
         self,
@@ -181,18 +187,21 @@ class KubeClient:
         *,
         accept: str | None = None,
         within: float | None = None,
+        exempt: bool = False,
     ) -> dict[str, Any]:
-        return await self.request("GET", path, verb="list", params=params, accept=accept, within=within)
+        return await self.request(
+            "GET", path, verb="list", params=params, accept=accept, within=within, exempt=exempt
+        )
 
     async def create(
-        self, path: str, body: Mapping[str, Any], *, within: float | None = None
+        self, path: str, body: Mapping[str, Any], *, within: float | None = None, exempt: bool = False
     ) -> dict[str, Any]:
-        return await self.request("POST", path, verb="create", body=body, within=within)
+        return await self.request("POST", path, verb="create", body=body, within=within, exempt=exempt)
 
     async def update(
-        self, path: str, body: Mapping[str, Any], *, within: float | None = None
+        self, path: str, body: Mapping[str, Any], *, within: float | None = None, exempt: bool = False
     ) -> dict[str, Any]:
-        return await self.request("PUT", path, verb="update", body=body, within=within)
+        return await self.request("PUT", path, verb="update", body=body, within=within, exempt=exempt)
 
     async def patch(
         self,
