@@ -11,8 +11,8 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from cloudmodel_operator.api.status import CloudModelServiceStatus
 from cloudmodel_operator import metrics as metrics_module
+from cloudmodel_operator.api.status import CloudModelServiceStatus
 from cloudmodel_operator.metrics import WRITE_FAILURE_REASONS, Metrics
 
 MANIFESTS = Path(__file__).resolve().parents[3] / "manifests"
