@@ -1,5 +1,6 @@
-"""A running fleet: the real operator process (`cloudmodel run`) against the test control plane,
-with the provider simulator behind it, scraped twice.
+"""A running fleet: the real operator process (`cloudmodel run`, watching its own namespace only:
+other tests leave resources behind) against the test control plane, with the provider simulator
+behind it, scraped twice.
 
 First the sandbox exactly (the samples `cloudmodel-dev sandbox` applies, on the simulator's
 sandbox scenario), then with resources in the states a sandbox never shows added (credentials the
@@ -22,6 +23,7 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from cloudmodel_dev.controlplane import free_port
 from cloudmodel_dev.sandbox import samples
@@ -125,6 +127,36 @@ def scrape(port: int) -> Scrape:
         return Scrape(response.read().decode(), at)
 
 
+def missing_series(text: str, names: tuple[str, ...], secrets: set[str]) -> set[str]:
+    """The resources without a current phase and the Secrets without a health in a scrape."""
+    have: set[str] = set()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "cloudmodel_phase" and sample.value == 1:
+                have.add(sample.labels["name"])
+            elif sample.name == "cloudmodel_credentials_valid":
+                have.add(f"secret {sample.labels['secret']}")
+    return (set(names) | {f"secret {secret}" for secret in secrets}) - have
+
+
+def complete_scrape(port: int, names: tuple[str, ...], secrets: set[str], timeout: float = 30) -> Scrape:
+    """A scrape that shows every resource and Secret. The operator updates its metrics just after
+    the status write a test sees, and /metrics has no event to await: poll it, with a deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        scraped = scrape(port)
+        missing = missing_series(scraped.text, names, secrets)
+        if not missing:
+            return scraped
+        if time.monotonic() > deadline:
+            raise AssertionError(f"/metrics still lacks {sorted(missing)} after {timeout:g}s")
+        time.sleep(0.2)
+
+
+def secrets_named(documents: list[dict[str, Any]]) -> set[str]:
+    return {d["spec"]["credentialsSecretRef"]["name"] for d in documents if d["kind"] == "CloudModelService"}
+
+
 @pytest.fixture(scope="session")
 def fleet(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Fleet:
     """Runs the fleet, scrapes it as the sandbox and then with every state, and stops it all."""
@@ -141,7 +173,8 @@ def fleet(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Fleet:
         metrics_port = free_port()
         operator = subprocess.Popen(
             [sys.executable, "-m", "cloudmodel_operator", "run", f"--kubeconfig={cluster.kubeconfig}",
-             "--standalone", f"--metrics-port={metrics_port}", f"--health-port={free_port()}",
+             f"--namespace={FLEET_NAMESPACE}", "--standalone", f"--metrics-port={metrics_port}",
+             f"--health-port={free_port()}",
              r"--allow-endpoint=http://127\.0\.0\.1:\d+/?"],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
