@@ -23,6 +23,8 @@ RESOURCE_LABELS = ("namespace", "name", "provider")
 RESOURCE_KINDS = ("cpu", "memory", "gpu", "gpuMemory", "computeUnits")
 # Every outcome a provider call can end in: success, or one of the error classes.
 REQUEST_OUTCOMES = ("ok", *(error_class.value for error_class in ErrorClass))
+# Why a status write failed (engine/reconcile.py): the API server refused it, or did not answer.
+WRITE_FAILURE_REASONS = ("rejected", "unavailable")
 
 
 class Metrics:
@@ -85,6 +87,8 @@ class Metrics:
                                registry=r)  # fmt: skip
         self.write_failures = Counter("cloudmodel_status_write_failures", "Status writes that failed, by reason.",
                                       ["reason"], registry=r)  # fmt: skip
+        for reason in WRITE_FAILURE_REASONS:
+            self.write_failures.labels(reason)  # from 0, so increase() sees the first failure
         self.kube_requests = Counter("cloudmodel_kube_requests", "Kubernetes API requests by verb and code.",
                                      ["verb", "code"], registry=r)  # fmt: skip
         self.kube_latency = Histogram("cloudmodel_kube_request_duration_seconds", "Kubernetes API request latency.",
@@ -99,8 +103,9 @@ class Metrics:
         self.shard_owned = Gauge("cloudmodel_shard_owned", "1 for each shard this replica owns.",
                                  ["shard"], registry=r)  # fmt: skip
         self.shards = Gauge("cloudmodel_shards", "The number of shards resources are split into.", registry=r)
+        # Not `_counter` or `_total`: those name types, and this is a gauge holding the provider's number.
         self.provider_counter = Gauge(
-            "cloudmodel_provider_counter",
+            "cloudmodel_provider_reported_value",
             "A running total the provider reports for the target (e.g. ModelArts invocations): kept out of "
             "the status because it changes on every poll.",
             [*RESOURCE_LABELS, "counter"], registry=r,

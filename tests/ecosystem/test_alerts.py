@@ -6,10 +6,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import promql_parser
 import pytest
 import yaml
 
 from tests.conftest import REPO
+from tests.ecosystem.conftest import Fleet
+from tests.ecosystem.promql import expressions_without_data, selectors
 from tests.tools import run
 
 RULE_FILE = REPO / "manifests" / "monitoring" / "prometheusrule.yaml"
@@ -51,3 +54,22 @@ def test_each_alert_has_a_firing_and_a_silent_case() -> None:
     for rule in alerts():
         assert cases.get(rule["alert"], {}).get("fires"), f"{rule['alert']}: no case where it fires"
         assert cases[rule["alert"]]["silent"], f"{rule['alert']}: no case where it stays silent"
+
+
+@pytest.mark.e2e
+def test_every_selector_of_every_alert_matches_what_the_running_operator_exports(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    """Evaluated by Prometheus on the real scrape, so a misspelt label value fails too."""
+    found = {str(s) for rule in alerts() for s in selectors(promql_parser.parse(rule["expr"]))}
+    assert expressions_without_data(tmp_path, fleet.full, sorted(found)) == ""
+
+
+def test_the_service_monitor_keeps_the_operators_namespace_label() -> None:
+    """Every per-resource alert groups by `namespace`: the resource's, not the scrape target's."""
+    monitor = yaml.safe_load((RULE_FILE.parent / "servicemonitor.yaml").read_text())
+    assert [endpoint.get("honorLabels") for endpoint in monitor["spec"]["endpoints"]] == [True]
+    uses_namespace = [
+        rule["alert"] for rule in alerts() if "namespace" in rule["expr"] + str(rule["annotations"])
+    ]
+    assert uses_namespace, "no alert reads the namespace label any more: this test guards nothing"

@@ -1,8 +1,10 @@
 """The shipped Grafana dashboard: valid against Grafana's schema, and every query reads real series.
 
 The schema check is the Grafana Foundation SDK's strict decoder (hack/tools/grafana). Each query is
-parsed by Prometheus's own parser (promtool, through a rule file) and its metric and label names
-are looked up in a real scrape of the running operator.
+parsed by Prometheus's own parser (promtool, through a rule file), its metric and label names are
+looked up in a real scrape of the running operator with resources in every state, and the
+Prometheus engine (promtool) evaluates every query and every selector in it on that scrape: each
+must return data.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import REPO
 from tests.ecosystem.conftest import Fleet
+from tests.ecosystem.promql import expressions_without_data, selectors
 from tests.tools import run
 
 DASHBOARD = REPO / "manifests" / "monitoring" / "cloudmodel-operator-dashboard.json"
@@ -56,19 +59,6 @@ def interpolate(expr: str) -> str:
         expr = expr.replace(name, value)
     assert "$" not in expr, f"unknown Grafana variable in {expr}"
     return expr
-
-
-def selectors(node: Any) -> list[Any]:
-    if isinstance(node, promql_parser.VectorSelector):
-        return [node]
-    found: list[Any] = []
-    for attr in ("lhs", "rhs", "expr", "vector_selector", "param"):
-        child = getattr(node, attr, None)
-        if child is not None:
-            found += selectors(child)
-    for arg in getattr(node, "args", None) or []:
-        found += selectors(arg)
-    return found
 
 
 def test_matches_grafanas_dashboard_schema() -> None:
@@ -129,12 +119,24 @@ def test_every_query_reads_series_the_running_operator_exports(fleet: Fleet) -> 
                     f"{where}: {selector.name} has no label {matcher.name}"
                 )
             used.add(selector.name)
-    # The fleet view the dashboard exists for.
+    # The fleet view the dashboard exists for, and the operator's own health.
     assert used >= {
         "cloudmodel_phase", "cloudmodel_condition", "cloudmodel_resource_usage", "cloudmodel_resource_capacity",
         "cloudmodel_expiry_timestamp_seconds", "cloudmodel_provider_requests_total",
         "cloudmodel_provider_request_duration_seconds_bucket", "cloudmodel_poll_lateness_seconds_bucket",
+        "cloudmodel_credentials_valid", "cloudmodel_credentials_failure_info",
+        "cloudmodel_credentials_state_since_timestamp_seconds", "cloudmodel_credentials_expiry_timestamp_seconds",
+        "cloudmodel_provider_budget_demand_ratio", "cloudmodel_queue_due", "cloudmodel_shard_owned",
+        "cloudmodel_shards", "cloudmodel_status_write_failures_total",
     }  # fmt: skip
+
+
+@pytest.mark.e2e
+def test_every_query_and_selector_returns_data_on_the_real_scrape(fleet: Fleet, tmp_path: Path) -> None:
+    """Label values too: a selector such as outcome="throtled" parses, names real series, and is empty."""
+    expressions = [expr for _, expr in queries()]
+    expressions += sorted({str(s) for expr in expressions for s in selectors(promql_parser.parse(expr))})
+    assert expressions_without_data(tmp_path, fleet.full, expressions) == ""
 
 
 def test_shipped_as_a_grafana_sidecar_configmap() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,9 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from cloudmodel_operator import metrics as metrics_module
 from cloudmodel_operator.api.status import CloudModelServiceStatus
-from cloudmodel_operator.metrics import Metrics
+from cloudmodel_operator.metrics import WRITE_FAILURE_REASONS, Metrics
 
 MANIFESTS = Path(__file__).resolve().parents[3] / "manifests"
 RULES = yaml.safe_load((MANIFESTS / "monitoring" / "prometheusrule.yaml").read_text())
@@ -21,13 +23,21 @@ PROMETHEUS_SERIES = {"up"}
 REQUIRED_ALERTS = {
     "CloudModelServiceNotReady",
     "CloudModelServiceSyncFailing",
-    "CloudModelProviderAuthenticationFailing",
+    "CloudModelCredentialsFailing",
+    "CloudModelCredentialsExpiringSoon",
     "CloudModelProviderThrottled",
     "CloudModelServiceExpiringSoon",
     "CloudModelServiceExpiresWithinADay",
     "CloudModelServiceExpired",
     "CloudModelServiceGPUExhausted",
     "CloudModelServiceComputeUnitsExhausted",
+    "CloudModelProviderBudgetExhausted",
+    "CloudModelPollsLate",
+    "CloudModelWorkQueueBacklog",
+    "CloudModelStatusWritesFailing",
+    "CloudModelStatusRejected",
+    "CloudModelShardUnowned",
+    "CloudModelOperatorDown",
 }
 
 
@@ -67,6 +77,10 @@ def exported() -> dict[str, set[str]]:
     metrics.status_changed(body, status)
     metrics.request("baidu-qianfan", "ok", 0.1)
     metrics.request("baidu-qianfan", "auth", 0.1)
+    metrics.poll_late(0.2)
+    metrics.shards_owned(2, {0})
+    metrics.budget_demand.labels("baidu-qianfan", "1a2b3c4d").set(0.5)
+    metrics.credentials_health("ns", "creds", False, "auth", 1.0e9, 1.9e9)
     from prometheus_client import generate_latest
 
     series: dict[str, set[str]] = {}
@@ -103,3 +117,22 @@ def test_per_resource_alerts_carry_the_resource_labels() -> None:
     series = exported()
     for name in ("cloudmodel_condition", "cloudmodel_expiry_timestamp_seconds", "cloudmodel_resource_usage"):
         assert {"namespace", "name", "provider"} <= series[name]
+
+
+def test_every_write_failure_reason_the_engine_counts_starts_at_zero() -> None:
+    """The engine names its reasons as literals; each must be one the metrics export from the start."""
+    source = Path(metrics_module.__file__).parent / "engine" / "reconcile.py"
+    counted = {
+        call.args[0].value
+        for call in ast.walk(ast.parse(source.read_text()))
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "labels"
+        and isinstance(call.func.value, ast.Attribute)
+        and call.func.value.attr == "write_failures"
+        and isinstance(call.args[0], ast.Constant)
+    }
+    assert counted, "engine/reconcile.py counts no write failure any more: update this test"
+    assert counted <= set(WRITE_FAILURE_REASONS)
+    series = exported()
+    assert "reason" in series["cloudmodel_status_write_failures_total"]
