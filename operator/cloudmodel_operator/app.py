@@ -61,6 +61,7 @@ class Operator:
     metrics: Metrics = field(default_factory=Metrics)
     identity: str = ""
     engine: Engine = field(init=False)
+    credentials: CredentialStore = field(init=False)
     shards: ShardManager | None = field(init=False, default=None)
     informers: list[Informer] = field(init=False, default_factory=list)
 
@@ -84,7 +85,8 @@ class Operator:
         )
         providers_http = make_client()
         self.engine = engine = Engine(settings, self.metrics)
-        credentials = CredentialStore(
+        self.metrics.shards_owned(settings.shards, set())  # every shard's series from the start
+        self.credentials = credentials = CredentialStore(
             client,
             ttl=settings.credentials_ttl.total_seconds(),
             recheck=settings.credentials_recheck.total_seconds(),
@@ -203,6 +205,8 @@ class Operator:
     def _own(self, shards: set[int]) -> None:
         self.engine.own(shards)
         self.metrics.shards_owned(self.settings.shards, shards)
+        # Per-Secret health is reported by the replica that works on the resources using it.
+        self.credentials.forget_unused(self.engine.owned_secrets())
 
     def _credentials_health(self, key: SecretKey, state: SecretHealth) -> None:
         self.metrics.credentials_health(
@@ -217,7 +221,7 @@ class Operator:
     async def _forget_unused_secrets(self, credentials: CredentialStore) -> None:
         while True:
             await asyncio.sleep(60.0)  # housekeeping period
-            credentials.forget_unused(set(self.engine.by_secret))
+            credentials.forget_unused(self.engine.owned_secrets())
 
 
 def _write_timeout_within_leases(settings: Settings) -> Settings:

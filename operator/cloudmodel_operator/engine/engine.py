@@ -89,6 +89,7 @@ class Engine:
                 rec = self.records[key]
                 rec.token_reserved = False
                 rec.poll_due = None
+                self._set_demand(rec, None, 0.0)  # the new owner counts it against its budget
                 self.metrics.resource_gone(*key)  # the new owner exports it
         for shard in gained:
             for key in self.by_shard.get(shard, ()):
@@ -96,6 +97,14 @@ class Engine:
                 self._schedule_first(rec, unpack(rec.ours))
         if lost or gained:
             self.metrics.owned.set(sum(len(self.by_shard.get(s, ())) for s in self.owned))
+
+    def owned_secrets(self) -> set[tuple[str, str]]:
+        """The Secrets that resources in owned shards name (their health is this replica's to report)."""
+        return {
+            secret
+            for secret, keys in self.by_secret.items()
+            if any(self.owns(self.records[k].shard) for k in keys)
+        }
 
     # ----- informer handler
 

@@ -174,6 +174,7 @@ class Reconciler:
         if isinstance(cached, ProviderError):
             return self._failed(rec, cached), late_note
         if cached is not None:
+            self.credentials.report(rec.namespace, rec.secret, ok=True)  # they worked for the shared fetch
             return Observed(cached), late_note
         deadline = min(self.settings.fetch_timeout.total_seconds(), interval / 2)
         try:
