@@ -127,7 +127,7 @@ class Operator:
             settings=_write_timeout_within_leases(settings),
             fetcher=fetcher,
             credentials=credentials,
-            writer=StatusWriter(client),
+            writer=StatusWriter(client, None if settings.standalone else self.identity),
             events=EventRecorder(client, self.identity),
             metrics=self.metrics,
             authority=authority,

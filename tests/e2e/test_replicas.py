@@ -230,3 +230,25 @@ def _wait_owned(processes: list[OperatorProcess], expected: dict[str, int], time
             return
         time.sleep(0.5)
     raise AssertionError(f"shard ownership {owned}, expected {expected}")
+
+
+def test_after_a_takeover_the_new_owners_put_back_what_another_client_wrote(
+    cluster: Cluster, namespace: str, simulator: SimulatorHandle, tmp_path: Path
+) -> None:
+    names = [f"edit-{n}" for n in range(30)]
+    args = (f"--lease-namespace={namespace}", "--lease-name=edited", "--shards=6", f"--namespace={namespace}",
+            *FAST_LEASES)  # fmt: skip
+    with operators(cluster.kubeconfig, tmp_path, ["e-a", "e-b", "e-c"], *args) as replicas:
+        create(cluster, simulator, namespace, names)
+        for name in names:
+            wait_for(cluster, namespace, name, phase_is("Ready"), timeout=60)
+        _wait_owned(replicas, {"e-a": 2, "e-b": 2, "e-c": 2})
+        replicas[2].kill()
+        _wait_owned(replicas[:2], {"e-a": 3, "e-b": 3}, timeout=30)
+        for name in names:  # another client overwrites every status
+            cluster.kubectl(
+                "patch", "cms", name, "-n", namespace, "--subresource=status", "--type=merge",
+                "-p", '{"status": {"phase": "Failed", "message": "written by someone else"}}',
+            )  # fmt: skip
+        for name in names:
+            wait_for(cluster, namespace, name, phase_is("Ready"), timeout=30)

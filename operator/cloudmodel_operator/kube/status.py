@@ -24,8 +24,11 @@ class StatusRejected(Exception):
 
 
 class StatusWriter:
-    def __init__(self, client: KubeClient) -> None:
+    def __init__(self, client: KubeClient, identity: str | None = None) -> None:
         self.client = client
+        # Each replica writes under its own field manager, so `metadata.managedFields` says which
+        # replica wrote a status last (a whole-status write moves every field to its writer).
+        self.field_manager = f"{FIELD_MANAGER}/{identity}"[:128] if identity else FIELD_MANAGER
 
     async def write(
         self, namespace: str, name: str, uid: str, status: dict[str, Any], *, within: float | None = None
@@ -44,7 +47,7 @@ class StatusWriter:
                 paths.cms_status(namespace, name),
                 body,
                 content_type=JSON_PATCH,
-                params={"fieldManager": FIELD_MANAGER},
+                params={"fieldManager": self.field_manager},
                 within=within,
             )
         except NotFound as exc:
