@@ -237,8 +237,14 @@ class Reconciler:
             rec.last_write is None
             or self.wall().timestamp() - rec.last_write >= self.settings.heartbeat.total_seconds()
         )
+        # `_unchanged` noted which observation this pass builds from; that note may only stand once
+        # `rec.ours` holds the result. A pass that ends before (the shard lost, the task cancelled,
+        # the resource gone) must leave the next pass to build and write again, not to skip.
+        basis = (rec.observed_digest, rec.clean_key)
+        rec.observed_digest = rec.clean_key = None
         if new_digest == rec.seen_digest and not (observed and heartbeat_due):
             rec.ours, rec.ours_digest = pack(document), new_digest
+            rec.observed_digest, rec.clean_key = basis
             self.metrics.passes.labels("poll", "unchanged").inc()
             return Done(None)
         try:
@@ -259,8 +265,10 @@ class Reconciler:
             self.metrics.write_failures.labels("unavailable").inc()
             logger.debug("writing the status of %s/%s failed: %s", *rec.key, exc)
             rec.ours, rec.ours_digest = pack(document), new_digest  # a later pass or repair writes it
+            rec.observed_digest, rec.clean_key = basis
             return Later(KUBE_RETRY)
         rec.ours, rec.ours_digest, rec.seen_digest = pack(document), new_digest, new_digest
+        rec.observed_digest, rec.clean_key = basis
         rec.last_write = self.wall().timestamp()
         self.metrics.passes.labels("poll", "written").inc()
         self.metrics.status_changed(metrics_body(rec), new)

@@ -1,0 +1,172 @@
+"""One reconciler pass at a time, with the Kubernetes side faked: what a pass that ends early leaves behind."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from cloudmodel_operator import providers
+from cloudmodel_operator.api.observation import Observation, Phase
+from cloudmodel_operator.engine.fetcher import Fetcher
+from cloudmodel_operator.engine.reconcile import Done, NotOwner, Reconciler
+from cloudmodel_operator.engine.records import Record, digest, parse_spec
+from cloudmodel_operator.engine.retry import RetryPolicy
+from cloudmodel_operator.kube.client import KubeUnavailable
+from cloudmodel_operator.metrics import Metrics
+from cloudmodel_operator.providers.endpoints import EndpointPolicy
+from cloudmodel_operator.settings import Settings
+from tests.unit.core.fakes import FakeProvider, credentials
+
+PROVIDER = "alibaba-hologres"  # a provider the spec accepts, served by the fake
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
+    monkeypatch.setitem(providers.PROVIDERS, PROVIDER, "tests.unit.core.fakes:FakeProvider")
+    providers.get_provider.cache_clear()
+    provider = providers.get_provider(PROVIDER)
+    assert isinstance(provider, FakeProvider)
+    yield provider
+    providers.get_provider.cache_clear()
+
+
+class Credentials:
+    async def get(self, namespace: str, name: str) -> Any:
+        return credentials()
+
+    def report(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@dataclass
+class Writer:
+    """The status subresource: records each write; can fail or hold writes open."""
+
+    written: list[dict[str, Any]] = field(default_factory=list)
+    fail: Exception | None = None
+    gate: asyncio.Event | None = None
+    entered: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def write(
+        self, namespace: str, name: str, uid: str, status: dict[str, Any], *, within: float
+    ) -> str:
+        self.entered.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail is not None:
+            raise self.fail
+        self.written.append(status)
+        return str(len(self.written))
+
+
+class Events:
+    async def record(self, *args: Any) -> None:
+        pass
+
+
+def record() -> Record:
+    spec, error = parse_spec({
+        "provider": PROVIDER, "region": "cn-hangzhou", "instanceId": "inst-1",
+        "credentialsSecretRef": {"name": "creds"}, "pollInterval": "10s",
+    })  # fmt: skip
+    return Record(
+        namespace="ns", name="svc", uid="uid-1", resource_version="1", generation=1, spec=spec,
+        spec_error=error, reconcile_request=None, shard=0, seen_digest=digest({}), ours=None,
+        ours_digest=digest({}),
+    )  # fmt: skip
+
+
+@dataclass
+class World:
+    provider: FakeProvider
+    writer: Writer
+    authority: list[float]
+    reconciler: Reconciler
+
+    def say(self, phase: Phase, state: str) -> None:
+        self.provider.results["inst-1"] = Observation(phase=phase, providerState=state)
+
+
+@pytest.fixture
+def world(fake: FakeProvider) -> World:
+    writer = Writer()
+    authority = [float("inf")]
+    fetcher = Fetcher(
+        client=httpx.AsyncClient(), policy=EndpointPolicy(()), rate=1000.0, burst=1000,
+        retry=RetryPolicy(attempts=1),
+    )  # fmt: skip
+    reconciler = Reconciler(
+        settings=Settings(), fetcher=fetcher, credentials=Credentials(), writer=writer,  # type: ignore[arg-type]
+        events=Events(), metrics=Metrics(), authority=lambda shard: authority[0],  # type: ignore[arg-type]
+        demand=lambda rec, budget, interval: None,
+    )  # fmt: skip
+    return World(fake, writer, authority, reconciler)
+
+
+async def poll(world: World, rec: Record) -> object:
+    rec.bypass_cache = True  # every pass asks the provider (the shared cache is another test's subject)
+    return await world.reconciler.poll(rec, scheduled=True)
+
+
+def seen(rec: Record) -> None:
+    """What the watch does after a write lands: the API server now shows what the operator wrote."""
+    rec.seen_digest = rec.ours_digest
+
+
+async def test_a_pass_that_lost_its_shard_before_writing_leaves_the_next_pass_to_write(world: World) -> None:
+    rec = record()
+    world.say(Phase.READY, "Running")
+    assert isinstance(await poll(world, rec), Done)
+    seen(rec)
+    assert [w["phase"] for w in world.writer.written] == ["Ready"]
+
+    # The provider changes while this replica is about to lose its lease: the pass observes the
+    # change but may not write it.
+    world.say(Phase.PROGRESSING, "Reconfiguring")
+    world.authority[0] = 0.0
+    with pytest.raises(NotOwner):
+        await poll(world, rec)
+
+    # The lease is back: the next pass sees the same answer and must still write it.
+    world.authority[0] = float("inf")
+    assert isinstance(await poll(world, rec), Done)
+    assert [w["phase"] for w in world.writer.written] == ["Ready", "Progressing"]
+
+
+async def test_a_pass_cancelled_during_its_write_leaves_the_next_pass_to_write(world: World) -> None:
+    rec = record()
+    world.say(Phase.READY, "Running")
+    await poll(world, rec)
+    seen(rec)
+
+    world.say(Phase.FAILED, "CreateFailed")
+    world.writer.gate = asyncio.Event()
+    world.writer.entered.clear()
+    task = asyncio.create_task(poll(world, rec))
+    await world.writer.entered.wait()
+    task.cancel()  # the shard was handed over, or the resource's pass was stopped
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    world.writer.gate = None
+    await poll(world, rec)
+    assert [w["phase"] for w in world.writer.written] == ["Ready", "Failed"]
+
+
+async def test_a_write_the_api_server_did_not_take_is_written_by_the_next_pass(world: World) -> None:
+    rec = record()
+    world.say(Phase.READY, "Running")
+    await poll(world, rec)
+    seen(rec)
+
+    world.say(Phase.DEGRADED, "Degraded")
+    world.writer.fail = KubeUnavailable(0, "ConnectError", "no answer from the API server")
+    await poll(world, rec)
+    world.writer.fail = None
+    await poll(world, rec)
+    assert [w["phase"] for w in world.writer.written] == ["Ready", "Degraded"]
