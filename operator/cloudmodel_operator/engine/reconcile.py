@@ -264,8 +264,8 @@ class Reconciler:
         except KubeError as exc:
             self.metrics.write_failures.labels("unavailable").inc()
             logger.debug("writing the status of %s/%s failed: %s", *rec.key, exc)
-            rec.ours, rec.ours_digest = pack(document), new_digest  # a later pass or repair writes it
-            rec.observed_digest, rec.clean_key = basis
+            # rec.ours stays what the API server holds: the next pass builds on that again, so the
+            # transition is written (and announced with its Events) then, not skipped as done.
             return Later(KUBE_RETRY)
         rec.ours, rec.ours_digest, rec.seen_digest = pack(document), new_digest, new_digest
         rec.observed_digest, rec.clean_key = basis

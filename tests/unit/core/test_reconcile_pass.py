@@ -64,9 +64,12 @@ class Writer:
         return str(len(self.written))
 
 
+@dataclass
 class Events:
-    async def record(self, *args: Any) -> None:
-        pass
+    posted: list[tuple[str, str]] = field(default_factory=list)  # (reason, message)
+
+    async def record(self, ref: Any, event_type: str, reason: str, message: str) -> None:
+        self.posted.append((reason, message))
 
 
 def record() -> Record:
@@ -85,6 +88,7 @@ def record() -> Record:
 class World:
     provider: FakeProvider
     writer: Writer
+    events: Events
     authority: list[float]
     reconciler: Reconciler
 
@@ -95,6 +99,7 @@ class World:
 @pytest.fixture
 def world(fake: FakeProvider) -> World:
     writer = Writer()
+    events = Events()
     authority = [float("inf")]
     fetcher = Fetcher(
         client=httpx.AsyncClient(), policy=EndpointPolicy(()), rate=1000.0, burst=1000,
@@ -102,10 +107,10 @@ def world(fake: FakeProvider) -> World:
     )  # fmt: skip
     reconciler = Reconciler(
         settings=Settings(), fetcher=fetcher, credentials=Credentials(), writer=writer,  # type: ignore[arg-type]
-        events=Events(), metrics=Metrics(), authority=lambda shard: authority[0],  # type: ignore[arg-type]
+        events=events, metrics=Metrics(), authority=lambda shard: authority[0],  # type: ignore[arg-type]
         demand=lambda rec, budget, interval: None,
     )  # fmt: skip
-    return World(fake, writer, authority, reconciler)
+    return World(fake, writer, events, authority, reconciler)
 
 
 async def poll(world: World, rec: Record) -> object:
@@ -170,3 +175,23 @@ async def test_a_write_the_api_server_did_not_take_is_written_by_the_next_pass(w
     world.writer.fail = None
     await poll(world, rec)
     assert [w["phase"] for w in world.writer.written] == ["Ready", "Degraded"]
+
+
+async def test_a_transition_whose_write_failed_gets_its_event_when_it_is_written(world: World) -> None:
+    rec = record()
+    world.say(Phase.READY, "Running")
+    await poll(world, rec)
+    seen(rec)
+
+    world.say(Phase.DEGRADED, "ReconfigureFailed")
+    world.writer.fail = KubeUnavailable(0, "ConnectError", "no answer from the API server")
+    await poll(world, rec)  # the API server is down: nothing written, nothing announced
+    assert world.events.posted == []
+
+    world.writer.fail = None
+    await poll(world, rec)
+    seen(rec)
+    assert [w["phase"] for w in world.writer.written] == ["Ready", "Degraded"]
+    assert world.events.posted == [
+        ("PhaseChanged", "phase Ready -> Degraded (provider state 'ReconfigureFailed')")
+    ]
