@@ -353,7 +353,8 @@ class Engine:
             key = item.key
             try:
                 rec = self.records.get(key)
-                if rec is None or not self.owns(rec.shard):
+                # A drain stops new work: keys already handed towards the workers wait, as the rest.
+                if self.queue.closed or rec is None or not self.owns(rec.shard):
                     continue
                 task = asyncio.create_task(self._pass(rec), name=f"pass:{key[0]}/{key[1]}")
                 self._running[key] = task
