@@ -106,6 +106,8 @@ class Reconciler:
             if isinstance(fetched, Later):
                 return fetched
             outcome, late_note = fetched
+            if isinstance(outcome, Observed):
+                rec.last_success = self.wall().timestamp()
             if isinstance(outcome, Observed) and outcome.observation.counters:
                 self.metrics.counters(rec.namespace, rec.name, spec.provider, outcome.observation.counters)
             retrying = not isinstance(outcome, FetchFailed) or outcome.retrying
@@ -223,6 +225,16 @@ class Reconciler:
     async def _conclude(self, rec: Record, outcome: Outcome, late_note: str | None) -> Result:
         previous_doc = unpack(rec.ours)
         previous = CloudModelServiceStatus.from_object(previous_doc)
+        if (
+            isinstance(outcome, FetchFailed)
+            and rec.last_success is not None
+            and previous.lastSyncTime is not None
+        ):
+            # The status's lastSyncTime moves only with a write (or the heartbeat); staleness is
+            # counted from the last successful fetch, which may be much later.
+            succeeded = datetime.fromtimestamp(rec.last_success, UTC)
+            if succeeded > previous.lastSyncTime:
+                previous.lastSyncTime = succeeded
         ctx = self._context(rec, late_note)
         try:
             new = build_status(previous, outcome, ctx)

@@ -85,6 +85,7 @@ class Record:
     ours: bytes | None
     ours_digest: bytes
     last_write: float | None = None  # wall-clock time of the last status write (heartbeat base)
+    last_success: float | None = None  # wall-clock time of the last successful fetch (lastSyncTime is coarse)
     poll_due: float | None = None  # monotonic time of the next scheduled poll; None: none scheduled
     woken: bool = False  # the next poll was brought forward by a change (not a scheduled poll)
     bypass_cache: bool = False  # the next poll must ask the provider (a reconcile request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from cloudmodel_operator.engine.records import Record, digest, parse_spec
 from cloudmodel_operator.engine.retry import RetryPolicy
 from cloudmodel_operator.kube.client import KubeUnavailable
 from cloudmodel_operator.metrics import Metrics
+from cloudmodel_operator.providers.base import ErrorClass, ProviderError
 from cloudmodel_operator.providers.endpoints import EndpointPolicy
 from cloudmodel_operator.settings import Settings
 from tests.unit.core.fakes import FakeProvider, credentials
@@ -90,6 +92,7 @@ class World:
     writer: Writer
     events: Events
     authority: list[float]
+    wall: list[datetime]
     reconciler: Reconciler
 
     def say(self, phase: Phase, state: str) -> None:
@@ -101,16 +104,17 @@ def world(fake: FakeProvider) -> World:
     writer = Writer()
     events = Events()
     authority = [float("inf")]
+    wall = [datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)]
     fetcher = Fetcher(
         client=httpx.AsyncClient(), policy=EndpointPolicy(()), rate=1000.0, burst=1000,
         retry=RetryPolicy(attempts=1),
     )  # fmt: skip
     reconciler = Reconciler(
-        settings=Settings(), fetcher=fetcher, credentials=Credentials(), writer=writer,  # type: ignore[arg-type]
+        settings=Settings(stale_after_polls=2), fetcher=fetcher, credentials=Credentials(), writer=writer,  # type: ignore[arg-type]
         events=events, metrics=Metrics(), authority=lambda shard: authority[0],  # type: ignore[arg-type]
-        demand=lambda rec, budget, interval: None,
+        demand=lambda rec, budget, interval: None, wall=lambda: wall[0],
     )  # fmt: skip
-    return World(fake, writer, events, authority, reconciler)
+    return World(fake, writer, events, authority, wall, reconciler)
 
 
 async def poll(world: World, rec: Record) -> object:
@@ -195,3 +199,28 @@ async def test_a_transition_whose_write_failed_gets_its_event_when_it_is_written
     assert world.events.posted == [
         ("PhaseChanged", "phase Ready -> Degraded (provider state 'ReconfigureFailed')")
     ]
+
+
+async def test_staleness_counts_from_the_last_successful_fetch_not_the_last_write(world: World) -> None:
+    rec = record()  # polled every 10s; stale after 2 polls (20s) without success
+    world.say(Phase.READY, "Running")
+    start = world.wall[0]
+    await poll(world, rec)
+    seen(rec)
+    world.wall[0] = start + timedelta(seconds=15)
+    await poll(world, rec)  # the same answer: nothing written, lastSyncTime in the status stays at 0s
+    assert len(world.writer.written) == 1
+
+    world.provider.results["inst-1"] = ProviderError(ErrorClass.TRANSIENT, "HTTP 503", http_status=503)
+    world.wall[0] = start + timedelta(seconds=25)  # 10s after the last success, 25s after the last write
+    await poll(world, rec)
+    failing = world.writer.written[-1]
+    ready = next(c for c in failing["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("True", "Available")
+    assert failing["lastSyncTime"] == "2026-11-30T12:00:15Z"
+    seen(rec)
+
+    world.wall[0] = start + timedelta(seconds=36)  # 21s after the last success
+    await poll(world, rec)
+    ready = next(c for c in world.writer.written[-1]["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("Unknown", "StaleObservation")
