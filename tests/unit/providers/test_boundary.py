@@ -111,7 +111,11 @@ async def test_impossible_values_are_invalid_responses_naming_the_field(
         (b'{"cpu": NaN}', "not valid JSON"),
         (b'{"cpu": Infinity}', "not valid JSON"),
         (b'{"cpu": 1e999}', "not valid JSON"),  # overflows to infinity
-        (b'{"a":' + b"[" * 200_000 + b"]" * 200_000 + b"}", "nested too deeply"),
+        (b'{"a":' + b"[" * 200_000 + b"]" * 200_000 + b"}", "JSON objects and arrays"),
+        # What parsing builds is what costs memory, not the bytes: 400 KB of empty objects in a
+        # list the models read became 100,000 models (267 MB); 4 MB of them, 2.3 GB.
+        (b'{"modelServiceList":[' + b",".join([b"{}"] * 100_000) + b"]}", "JSON objects and arrays"),
+        (b'{"padding":{' + b",".join(b'"k%d":0' % n for n in range(30_000)) + b"}}", "values"),
         (b'{"a":' + b"[" * 65 + b"]" * 65 + b"}", "nested deeper than 64 levels"),
         (b"[1, 2]", "expected an object"),
     ],
@@ -132,18 +136,29 @@ async def test_a_huge_message_is_capped_with_a_visible_mark() -> None:
     assert len(observation.message or "") <= MESSAGE_LIMIT
 
 
-async def test_thirty_thousand_services_are_counted_then_cut() -> None:
+async def test_hundreds_of_services_are_counted_then_cut() -> None:
+    body = seed_body(
+        modelServiceList=[{"modelName": f"s{i}", "status": "Running", "serviceCount": 1} for i in range(600)]
+    )
+    observation = await observe(body)
+    assert len(observation.services) == MAX_SERVICES
+    assert observation.replicas.model_dump() == {"desired": 600, "ready": 600}  # over all of them
+    assert observation.attributes["servicesOmitted"] == str(600 - MAX_SERVICES)
+    assert (observation.message or "").startswith(f"{600 - MAX_SERVICES} more services not shown")
+    assert observation.phase is Phase.READY
+
+
+async def test_thirty_thousand_services_are_more_than_a_status_can_describe() -> None:
+    # Mapped and then cut, they took the operator process from 100 to 190 MB.
     body = seed_body(
         modelServiceList=[
             {"modelName": f"s{i}", "status": "Running", "serviceCount": 1} for i in range(30_000)
         ]
     )
-    observation = await observe(body)
-    assert len(observation.services) == MAX_SERVICES
-    assert observation.replicas.model_dump() == {"desired": 30_000, "ready": 30_000}  # over all of them
-    assert observation.attributes["servicesOmitted"] == str(30_000 - MAX_SERVICES)
-    assert (observation.message or "").startswith(f"{30_000 - MAX_SERVICES} more services not shown")
-    assert observation.phase is Phase.READY
+    with pytest.raises(ProviderError) as info:
+        await observe(body)
+    assert info.value.error_class is ErrorClass.INVALID_RESPONSE
+    assert "holds 30002 JSON objects and arrays" in info.value.message
 
 
 async def test_anything_unexpected_becomes_an_invalid_response_without_its_text(
