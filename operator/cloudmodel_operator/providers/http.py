@@ -167,6 +167,10 @@ async def send(client: httpx.AsyncClient, request: httpx.Request) -> Reply:
             response = await client.send(request, stream=True)
             try:
                 body = await _read_capped(response, host)
+            except ProviderError as error:
+                # Without the frames that read the body: the error is kept (retries, the fetcher's
+                # cache) in reference cycles until a full collection, and they hold up to the cap.
+                raise error.with_traceback(None) from None
             finally:
                 await response.aclose()
     except TimeoutError as exc:

@@ -3,6 +3,7 @@ and the one place where anything unexpected becomes `InvalidResponse`."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from typing import Any
 
@@ -186,3 +187,41 @@ async def test_an_echoed_credential_in_a_provider_error_is_masked() -> None:
     assert info.value.error_class is ErrorClass.AUTH
     assert "boundary-secret-value" not in str(info.value)
     assert "***" in info.value.message
+
+
+def _held_by(error: BaseException) -> list[str]:
+    """Locals of every frame a raised error keeps alive (its traceback, causes and contexts) that
+    hold more than a megabyte of bytes."""
+    found, seen, errors = [], set(), [error]
+    while errors:
+        current = errors.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        tb = current.__traceback__
+        while tb is not None:
+            for name, value in tb.tb_frame.f_locals.items():
+                size = len(value) if isinstance(value, bytes | bytearray) else 0
+                if isinstance(value, list):
+                    size = sum(len(item) for item in value if isinstance(item, bytes | bytearray))
+                if size > 2**20:
+                    found.append(f"{tb.tb_frame.f_code.co_name}.{name} ({size} bytes)")
+            tb = tb.tb_next
+        errors += [e for e in (current.__cause__, current.__context__) if e is not None]
+    return found
+
+
+async def test_a_refused_body_is_not_kept_alive_by_the_error_that_refuses_it() -> None:
+    # The error is kept (retries, the fetcher's cache) and its traceback, in reference cycles
+    # with the retry machinery, until a full garbage collection: a gzip bomb's 4 MB of decoded
+    # padding per attempt piled up in the operator process (to 174 MB after 25 targets).
+    bomb = gzip.compress(b'{"padding": "' + b"x" * (8 * 2**20) + b'"}')
+    provider = get_provider("alibaba-hologres")
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, content=bomb, headers={"Content-Encoding": "gzip"})
+    )
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(ProviderError) as info:
+            await provider.observe(client, provider.default_base_url("cn-hangzhou"), TARGET, CREDENTIALS)
+    assert "decompressed body larger than" in info.value.message
+    assert _held_by(info.value) == []
