@@ -108,3 +108,16 @@ async def test_an_answer_without_the_token_header_is_invalid() -> None:
         with pytest.raises(ProviderError) as info:
             await TokenCache().get(client, KEY, PASSWORD, now=T0)
     assert info.value.error_class is ErrorClass.INVALID_RESPONSE
+
+
+async def test_a_token_is_shared_only_by_callers_with_the_same_password() -> None:
+    # Any tenant can name the same IAM user in a Secret of its own; only the one with the right
+    # password may use the token it fetched. A wrong password must ask IAM, and be refused there.
+    iam = Iam()
+    cache = TokenCache()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(iam)) as client:
+        assert await cache.get(client, KEY, PASSWORD, now=T0) == "token-1"
+        assert await cache.get(client, KEY, "a-guessed-password", now=T0) == "token-2"
+        assert await cache.get(client, KEY, PASSWORD, now=T0) == "token-1"
+    sent = [json.loads(r.content)["auth"]["identity"]["password"]["user"]["password"] for r in iam.requests]
+    assert sent == [PASSWORD, "a-guessed-password"]
