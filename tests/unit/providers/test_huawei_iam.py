@@ -12,6 +12,7 @@ import pytest
 
 from cloudmodel_operator.providers.base import ErrorClass, ProviderError
 from cloudmodel_operator.providers.huawei.iam import TokenCache, TokenKey
+from cloudmodel_operator.redact import redact
 
 KEY = TokenKey("https://iam.cn-north-4.myhuaweicloud.com", "unit-domain", "unit-user", "project-1")
 PASSWORD = "unit-iam-password"
@@ -121,3 +122,17 @@ async def test_a_token_is_shared_only_by_callers_with_the_same_password() -> Non
         assert await cache.get(client, KEY, PASSWORD, now=T0) == "token-1"
     sent = [json.loads(r.content)["auth"]["identity"]["password"]["user"]["password"] for r in iam.requests]
     assert sent == [PASSWORD, "a-guessed-password"]
+
+
+async def test_a_fetched_token_is_masked_wherever_it_shows_up() -> None:
+    # The token is a credential the Secret does not hold: a provider echoing its X-Auth-Token
+    # header (or a log line quoting it) must not carry it into a status, an Event or a log.
+    issued = "MIIunit-" + "x7Q" * 30
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json={"token": {"expires_at": "2026-11-21T08:00:00.000000Z"}},
+                              headers={"X-Subject-Token": issued})  # fmt: skip
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        assert await TokenCache().get(client, KEY, PASSWORD, now=T0) == issued
+    assert issued not in redact(f"request failed: X-Auth-Token: {issued}")

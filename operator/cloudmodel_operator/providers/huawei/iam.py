@@ -12,6 +12,7 @@ import httpx
 from cloudmodel_operator.providers.base import ErrorClass, ProviderError
 from cloudmodel_operator.providers.http import fetch_json
 from cloudmodel_operator.providers.huawei.errors import error_from
+from cloudmodel_operator.redact import register_secret
 
 REFRESH_BEFORE = timedelta(hours=1)
 DEFAULT_LIFETIME = timedelta(hours=24)
@@ -80,6 +81,9 @@ async def fetch_token(client: httpx.AsyncClient, key: TokenKey, password: str, *
     token = response.headers.get("x-subject-token")
     if not token:
         raise ProviderError(ErrorClass.INVALID_RESPONSE, "IAM answered without an X-Subject-Token header")
+    # A credential no Secret holds: masked from now on wherever it shows up (a provider echoing
+    # its X-Auth-Token header, a log line quoting one).
+    register_secret(token)
     expires = now + DEFAULT_LIFETIME
     try:
         raw = body.get("token", {}).get("expires_at")
