@@ -276,16 +276,31 @@ class Reconciler:
         except KubeError as exc:
             self.metrics.write_failures.labels("unavailable").inc()
             logger.debug("writing the status of %s/%s failed: %s", *rec.key, exc)
-            # rec.ours stays what the API server holds: the next pass builds on that again, so the
-            # transition is written (and announced with its Events) then, not skipped as done.
+            # The write may still land (an answer lost to a timeout): rec.ours is what the operator
+            # wants there, so a repair never puts an older status back; a later pass or repair
+            # writes it. Its Events wait for that write, counted from what was last announced.
+            if rec.unannounced is None:
+                rec.unannounced = rec.ours or pack({})
+            rec.ours, rec.ours_digest = pack(document), new_digest
+            rec.observed_digest, rec.clean_key = basis
             return Later(KUBE_RETRY)
+        announced = self._last_announced(rec, previous)
         rec.ours, rec.ours_digest, rec.seen_digest = pack(document), new_digest, new_digest
         rec.observed_digest, rec.clean_key = basis
         rec.last_write = self.wall().timestamp()
         self.metrics.passes.labels("poll", "written").inc()
         self.metrics.status_changed(metrics_body(rec), new)
-        await self._emit_events(rec, previous, new)
+        await self._emit_events(rec, announced, new)
         return Done(None)
+
+    @staticmethod
+    def _last_announced(rec: Record, previous: CloudModelServiceStatus) -> CloudModelServiceStatus:
+        """What the Events so far said: `previous`, unless writes since then did not surely land."""
+        if rec.unannounced is None:
+            return previous
+        announced = CloudModelServiceStatus.from_object(unpack(rec.unannounced))
+        rec.unannounced = None
+        return announced
 
     async def repair(self, rec: Record) -> Result:
         """Put back the status the operator wants where the watch shows something else."""
@@ -298,6 +313,9 @@ class Reconciler:
         rec.seen_digest = rec.ours_digest
         self.metrics.repairs.inc()
         self.metrics.passes.labels("repair", "written").inc()
+        if rec.unannounced is not None:  # the repair wrote a transition a failed write left unannounced
+            written = CloudModelServiceStatus.from_object(document)
+            await self._emit_events(rec, self._last_announced(rec, written), written)
         return Done(None)
 
     async def _write(self, rec: Record, document: dict[str, object]) -> None:

@@ -94,6 +94,7 @@ class Record:
     demand: float = 0.0  # its share of that budget's demand (calls per second)
     observed_digest: bytes | None = None  # digest of the last observation the status was built from
     clean_key: tuple[object, ...] | None = None  # what that clean build depended on besides it
+    unannounced: bytes | None = None  # while a write may not have landed: the status last announced
     repairs: int = 0  # writes that put back a status another client changed, in this window
     repair_window: float = 0.0
 
