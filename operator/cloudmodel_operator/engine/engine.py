@@ -182,6 +182,8 @@ class Engine:
                 rec.last_write = last_sync_timestamp(status)
             elif status_digest != rec.ours_digest:
                 self._repair_later(rec)
+            elif rec.unannounced is not None:
+                self.queue.add(rec.key, 0.0)  # a write that seemed to fail has landed: announce it
 
     # ----- wake-ups
 
@@ -379,6 +381,8 @@ class Engine:
                 result = await self.reconciler.poll(rec, scheduled=not rec.woken)
             elif rec.seen_digest != rec.ours_digest:
                 result = await self.reconciler.repair(rec)
+            elif rec.unannounced is not None:
+                result = await self.reconciler.announce(rec)
             else:
                 result = Done(None)
         except Gone:

@@ -313,8 +313,13 @@ class Reconciler:
         rec.seen_digest = rec.ours_digest
         self.metrics.repairs.inc()
         self.metrics.passes.labels("repair", "written").inc()
-        if rec.unannounced is not None:  # the repair wrote a transition a failed write left unannounced
-            written = CloudModelServiceStatus.from_object(document)
+        return await self.announce(rec)
+
+    async def announce(self, rec: Record) -> Result:
+        """The API server shows rec.ours, written by a write that seemed to fail (or a repair):
+        post the Events of the transitions it made, counted from the status last announced."""
+        if rec.unannounced is not None:
+            written = CloudModelServiceStatus.from_object(unpack(rec.ours))
             await self._emit_events(rec, self._last_announced(rec, written), written)
         return Done(None)
 

@@ -244,10 +244,15 @@ async def test_a_write_that_timed_out_but_landed_is_not_undone(world: World) -> 
     rec.seen_digest = digest(landed)  # the watch delivers what landed
     assert rec.ours_digest == rec.seen_digest, "the engine would now 'repair' the status back"
 
+    # The engine, seeing its status in the watch, announces the transition it made.
+    await world.reconciler.announce(rec)
+    assert world.events.posted == [
+        ("PhaseChanged", "phase Ready -> Degraded (provider state 'ReconfigureFailed')")
+    ]
+
     world.writer.fail, world.writer.lands = None, False
-    await poll(world, rec)  # the same answer again: nothing left to write ...
-    assert [w["phase"] for w in world.writer.written] == ["Ready", "Degraded"]
-    # ... and the transition is announced once, late rather than never.
+    await poll(world, rec)  # the same answer again: nothing left to write or announce
     world.wall[0] += timedelta(hours=2)  # the heartbeat writes again
     await poll(world, rec)
-    assert [r for r, _ in world.events.posted] == ["PhaseChanged"]
+    assert [w["phase"] for w in world.writer.written] == ["Ready", "Degraded", "Degraded"]
+    assert len(world.events.posted) == 1
