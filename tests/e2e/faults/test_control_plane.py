@@ -161,11 +161,12 @@ def test_the_operator_rides_out_a_control_plane_outage(
         assert [e.count for e in events if f"-> {phase}" in e.message] == [1], name
     assert settle < 30, "writes did not resume promptly"
     assert served.at - back < 45, "the watch did not recover"  # the informer backs off up to 30s
-    # Each version written during the catch-up says what the provider said, and nothing was
-    # written twice for one change (a version of each resource, not one per retry).
+    # Every version written since says what the provider said, nothing older (a write that timed
+    # out during the outage may land and then be followed by its retry: the same status twice).
     for name in fleet.names:
         versions = [v for v in fleet.recorder.history(name) if v.at >= changed]
-        assert [v.status["providerState"] for v in versions] == [state], name
+        assert {v.status["providerState"] for v in versions} == {state}, name
+        assert len(versions) <= 2, f"{name}: {len(versions)} writes for one change"
     lines = problems(fleet.operator.log()[offset:])
     # One line per outage and component, however many resources and retries: no per-resource
     # messages and no tracebacks.
