@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -10,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import urllib3
+import yaml
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 
@@ -254,3 +259,35 @@ def rss_kib(pid: int) -> int:
 def reset_peak_rss(pid: int) -> None:
     """Start a new peak: writing 5 to clear_refs resets VmHWM to the current RSS (Linux 4.0+)."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def create_many(
+    cluster: Cluster, namespace: str, objects: list[dict[str, Any]], *, concurrency: int = 32
+) -> None:
+    """Create CloudModelServices fast: one HTTP/2 connection, many requests at once.
+
+    (Thousands of creates through the synchronous client take half a minute on two cores.)
+    """
+    kubeconfig = yaml.safe_load(cluster.kubeconfig.read_text())
+    server = kubeconfig["clusters"][0]["cluster"]
+    token = kubeconfig["users"][0]["user"]["token"]
+    path = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}"
+
+    async def main() -> None:
+        context = ssl.create_default_context(cafile=server["certificate-authority"])
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        async with httpx.AsyncClient(base_url=server["server"], verify=context, http2=True, headers=headers,
+                                     timeout=60) as http:  # fmt: skip
+            slots = asyncio.Semaphore(concurrency)
+
+            async def create(obj: dict[str, Any]) -> None:
+                async with slots:
+                    response = await http.post(path, content=json.dumps(obj))
+                    if response.status_code != 201:
+                        raise AssertionError(
+                            f"creating {obj['metadata']['name']}: {response.status_code} {response.text}"
+                        )
+
+            await asyncio.gather(*(create(obj) for obj in objects))
+
+    asyncio.run(main())

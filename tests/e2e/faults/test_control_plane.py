@@ -13,7 +13,6 @@ import random
 import re
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +30,7 @@ from tests.e2e.faults.support import (
     StatusRecorder,
     cluster_of,
     condition,
+    create_many,
     new_namespace,
     phase_is,
     qianfan,
@@ -386,12 +386,7 @@ def test_sigterm_finishes_the_passes_in_flight(own: Cluster, sim: SimulatorHandl
         sim.add_fault("baidu-qianfan", f"unit-{ns}-{name}", {"kind": "latency", "seconds": 1.5, "count": -1})
     api = client.CustomObjectsApi(own.api_client())
     made = time.monotonic()
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(
-            lambda name: api.create_namespaced_custom_object(
-                GROUP, VERSION, ns, PLURAL, qianfan(ns, name, sim.url, f"unit-{ns}-{name}", interval="1h")),
-            names,
-        ))  # fmt: skip
+    create_many(own, ns, [qianfan(ns, name, sim.url, f"unit-{ns}-{name}", interval="1h") for name in names])
     print(f"\ncreated {FLEET} resources in {time.monotonic() - made:.1f}s")
     sim.reset_counters()
     operator = OperatorProcess(
