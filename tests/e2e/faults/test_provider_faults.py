@@ -17,13 +17,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from kubernetes import client
 
 from cloudmodel_dev.simulator.server import SimulatorHandle, run_in_thread
 from cloudmodel_operator.settings import Settings
 from tests.conftest import Cluster
 from tests.e2e.faults.support import CREDENTIALS, StatusRecorder, Version, condition, qianfan, ready_is
-from tests.e2e.kube_helpers import install_crd, secret
+from tests.e2e.kube_helpers import install_crd, secret, wait_events
 from tests.operator_runner import operator_in_thread
 
 pytestmark = pytest.mark.e2e
@@ -161,9 +160,13 @@ def run(cluster: Cluster) -> Iterator[Run]:
             recovered = TERMINAL_RECHECK + INTERVAL + 5  # the slowest: a terminal recheck, then a pass
             recorder.wait_all([c.name for c in CASES], ready_is("True"), timeout=recovered,
                               since=max(world.healed.values()))  # fmt: skip
-            events = client.CoreV1Api(cluster.api_client()).list_namespaced_event(ns).items
             for case in CASES:
-                mine = [e for e in events if e.involved_object.name == case.name]
+                # An Event is posted just after the write it is about: wait for the last ones.
+                def complete(found: list[Any], case: Case = case) -> bool:
+                    reasons = [e.reason for e in found]
+                    return reasons.count("PhaseChanged") >= 2 and (case.synced or "Recovered" in reasons)
+
+                mine = wait_events(cluster, ns, case.name, complete)
                 world.events[case.name] = sorted(
                     mine, key=lambda e: (e.first_timestamp, e.metadata.creation_timestamp)
                 )
