@@ -300,7 +300,7 @@ def test_the_operator_sigkilled_at_random_moments(own: Cluster, sim: SimulatorHa
             operator.wait_ready()
             if life == KILLS:
                 break
-            end = time.monotonic() + rng.uniform(0.2, 3.0)  # the random moment of the kill
+            end = time.monotonic() + rng.uniform(0.2, 2.5)  # the random moment of the kill
             while time.monotonic() < end:
                 # A unit moves on at the provider and somebody asks for it to be looked at now.
                 name = rng.choice(moving)

@@ -217,6 +217,8 @@ def test_hostile_answers_leave_nothing_behind(groups: list[Group]) -> None:
         assert peak - group.ended_kib < 16 * 1024, f"{name}: {peak - group.ended_kib} KiB more than before"
 
 
+# The broken observation is meant to be one pydantic would not build; its serializer says so.
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")
 def test_the_operators_own_bug_is_said_in_the_status(cluster: Cluster, namespace: str) -> None:
     install_crd(cluster)
     secret(cluster, namespace, "creds", {"accessKeyId": "AKID-bug", "accessKeySecret": "bug-secret-0001"})
