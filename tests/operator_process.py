@@ -73,7 +73,8 @@ class OperatorProcess:
         return sum(v for k, v in self.metrics().items() if k.startswith(name + "{"))
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def writes(self) -> list[tuple[datetime, str]]:

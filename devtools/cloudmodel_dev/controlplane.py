@@ -28,6 +28,7 @@ import yaml
 ADMIN_USER = "admin"
 UNPRIVILEGED_USER = "alice"
 READY_TIMEOUT = 90.0
+COMPONENTS = ("etcd", "kube-apiserver")  # start order; stopped in reverse
 
 
 class ControlPlaneError(RuntimeError):
@@ -131,7 +132,10 @@ class ControlPlane:
     workdir: Path
     api_port: int = 0
     tokens: dict[str, str] = field(default_factory=dict)
-    _processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    extra_args: dict[str, list[str]] = field(default_factory=dict)
+    """Additional flags per component, e.g. {"etcd": ["--max-request-bytes=65536"]}."""
+    _processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _commands: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def server(self) -> str:
@@ -168,11 +172,32 @@ class ControlPlane:
             self.kubeconfig_path(user).write_text(yaml.safe_dump(config))
 
     def _spawn(self, name: str, args: list[str]) -> None:
-        log = (self.workdir / f"{name}.log").open("wb")
-        process = subprocess.Popen(  # noqa: S603
-            [str(self.bin_dir / name), *args], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self._processes.append(process)
+        self._commands[name] = args
+        command = [str(self.bin_dir / name), *args, *self.extra_args.get(name, [])]
+        with (self.workdir / f"{name}.log").open("ab") as log:  # a restart appends to the same log
+            self._processes[name] = subprocess.Popen(  # noqa: S603
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def pid(self, name: str) -> int:
+        return self._processes[name].pid
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one component ("etcd" or "kube-apiserver"), as a crash or an OOM kill would.
+
+        `restart(name)` brings it back with the same flags, ports and data directory.
+        """
+        process = self._processes.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def restart(self, name: str) -> None:
+        """Start a killed component again on the same ports and data; returns once the API server is ready."""
+        if name in self._processes:
+            raise ControlPlaneError(f"{name} is still running; kill it first")
+        self._spawn(name, self._commands[name])
+        self._wait_ready()
 
     def _wait_ready(self) -> None:
         context = ssl.create_default_context(cafile=str(self.ca_file))
@@ -182,7 +207,7 @@ class ControlPlane:
         deadline = time.monotonic() + READY_TIMEOUT
         last_error = "no answer"
         while time.monotonic() < deadline:
-            for process in self._processes:
+            for process in self._processes.values():
                 if process.poll() is not None:
                     raise ControlPlaneError(
                         f"{Path(str(cast(list[str], process.args)[0])).name} exited with {process.returncode}; "
@@ -255,7 +280,10 @@ class ControlPlane:
 
     def stop(self) -> None:
         # One at a time, apiserver first: an apiserver whose etcd is gone retries instead of exiting.
-        for process in reversed(self._processes):
+        for name in reversed(COMPONENTS):
+            process = self._processes.get(name)
+            if process is None:
+                continue
             if process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGTERM)
@@ -269,13 +297,15 @@ class ControlPlane:
 
 
 @contextlib.contextmanager
-def start(workdir: Path | None = None, *, keep: bool = False) -> Iterator[ControlPlane]:
+def start(
+    workdir: Path | None = None, *, keep: bool = False, extra_args: dict[str, list[str]] | None = None
+) -> Iterator[ControlPlane]:
     """Start a control plane in a fresh temp directory; stop it and remove the directory on exit."""
     bin_dir = ensure_binaries()
     owned = workdir is None
     path = Path(tempfile.mkdtemp(prefix="cloudmodel-cp-")) if workdir is None else workdir
     path.mkdir(parents=True, exist_ok=True)
-    plane = ControlPlane(bin_dir=bin_dir, workdir=path)
+    plane = ControlPlane(bin_dir=bin_dir, workdir=path, extra_args=dict(extra_args or {}))
     try:
         plane.boot()
         yield plane

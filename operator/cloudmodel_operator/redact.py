@@ -34,6 +34,8 @@ _PATTERNS: list[tuple[tuple[str, ...], re.Pattern[str]]] = [
     (_WORD_HINTS, re.compile(rf"(?i)([\"']?{_SECRET_WORDS}[\"']?\s*[:=]\s*[\"'])([^\"']+)([\"'])")),
     # token=value in query strings and key=value prose
     (_WORD_HINTS, re.compile(rf"(?i)(\b{_SECRET_WORDS}=)([^&\s,;]+)()")),
+    # (b'X-Subject-Token', b'value'): header lists as httpcore logs them at DEBUG
+    (_WORD_HINTS, re.compile(rf"(?i)(b?[\"']{_SECRET_WORDS}[\"'],\s*b?[\"'])([^\"']+)([\"'])")),
     # Authorization headers
     (("bearer", "hmac-sha256"), re.compile(r"(?i)(\b(?:Bearer|ACS3-HMAC-SHA256|SDK-HMAC-SHA256)\s+)(\S+)()")),
     (("bce-auth-v1/",), re.compile(r"(?i)(bce-auth-v1/)(\S+)()")),

@@ -429,6 +429,24 @@ class SimulatorHandle:
     def reset_counters(self) -> None:
         self.simulator.reset_counters()
 
+    def request_times(
+        self, provider: str | None = None, target: str | None = None, outcome: str | None = None
+    ) -> list[tuple[float, str]]:
+        """(time.monotonic() on arrival, outcome) of each matching request, oldest first."""
+        return self.simulator.store.times(provider, target, outcome)
+
+    def wait_requests(
+        self,
+        count: int,
+        provider: str | None = None,
+        target: str | None = None,
+        outcome: str | None = None,
+        *,
+        timeout: float = 60.0,
+    ) -> int:
+        """Block until `count` matching requests arrived; TimeoutError after `timeout` seconds."""
+        return self.simulator.store.wait_count(count, provider, target, outcome, timeout=timeout)
+
 
 def _as_scenario(scenario: Scenario | str | Path | None) -> Scenario:
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import copy
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from cloudmodel_dev.simulator.scenario import (
 )
 
 Clock = Callable[[], datetime]
+REQUEST_LOG = 200_000  # requests whose arrival times are kept (tests measure retries and passes)
 
 
 def deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -79,11 +81,13 @@ class UnknownTarget(KeyError):
 
 class Store:
     def __init__(self, targets: Iterable[TargetSpec], clock: Clock) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()  # notified on every request, for tests that await one
         self._clock = clock
         self._targets: dict[tuple[str, str], LiveTarget] = {}
         self._counts: Counter[tuple[str, str, str]] = Counter()
         self._call_times: dict[tuple[str, str], list[float]] = {}  # for schedules; see calls_since()
+        # (time.monotonic() on arrival, provider, target, outcome) of the latest requests.
+        self._log: deque[tuple[float, str, str, str]] = deque(maxlen=REQUEST_LOG)
         for spec in targets:
             self._define(spec.provider, spec.id, spec.state, spec.response, spec.timeline, spec.faults)
 
@@ -225,18 +229,55 @@ class Store:
         with self._lock:
             self._counts[(provider, target_id, outcome)] += 1
             self._call_times.setdefault((provider, target_id), []).append(self._clock().timestamp())
+            self._log.append((time.monotonic(), provider, target_id, outcome))
+            self._lock.notify_all()
 
     def count(
         self, provider: str | None = None, target: str | None = None, outcome: str | None = None
     ) -> int:
         with self._lock:
-            return sum(
-                n
-                for (p, t, o), n in self._counts.items()
+            return self._count(provider, target, outcome)
+
+    def _count(self, provider: str | None, target: str | None, outcome: str | None) -> int:
+        return sum(
+            n
+            for (p, t, o), n in self._counts.items()
+            if (provider is None or p == provider)
+            and (target is None or t == target)
+            and (outcome is None or o == outcome)
+        )
+
+    def times(
+        self, provider: str | None = None, target: str | None = None, outcome: str | None = None
+    ) -> list[tuple[float, str]]:
+        """(time.monotonic() on arrival, outcome) of the logged requests that match, oldest first."""
+        with self._lock:
+            return [
+                (at, o)
+                for at, p, t, o in self._log
                 if (provider is None or p == provider)
                 and (target is None or t == target)
                 and (outcome is None or o == outcome)
-            )
+            ]
+
+    def wait_count(
+        self,
+        count: int,
+        provider: str | None = None,
+        target: str | None = None,
+        outcome: str | None = None,
+        *,
+        timeout: float,
+    ) -> int:
+        """Block until at least `count` matching requests arrived (since the last reset); the count.
+
+        Raises TimeoutError after `timeout` seconds.
+        """
+        with self._lock:
+            if not self._lock.wait_for(lambda: self._count(provider, target, outcome) >= count, timeout):
+                have = self._count(provider, target, outcome)
+                raise TimeoutError(f"{have} of {count} requests to {provider} {target} ({outcome or 'any'})")
+            return self._count(provider, target, outcome)
 
     def counters(self) -> dict[str, Any]:
         with self._lock:
@@ -255,6 +296,7 @@ class Store:
         with self._lock:
             self._counts.clear()
             self._call_times.clear()
+            self._log.clear()
 
     # ---- bulk operations (benchmarks drive thousands of targets) ----------------------------
 

@@ -89,6 +89,9 @@ class Engine:
                 rec = self.records[key]
                 rec.token_reserved = False
                 rec.poll_due = None
+                # What this replica last built may be outdated by the next owner's writes: if the
+                # shard comes back, the first pass must build and compare, not skip.
+                rec.observed_digest = rec.clean_key = None
                 self._set_demand(rec, None, 0.0)  # the new owner counts it against its budget
                 self.metrics.resource_gone(*key)  # the new owner exports it
         for shard in gained:
@@ -189,8 +192,11 @@ class Engine:
             if not owned:
                 rec.ours, rec.ours_digest = (pack(status) if status else None), status_digest
                 rec.last_write = last_sync_timestamp(status)
+                rec.observed_digest = rec.clean_key = None
             elif status_digest != rec.ours_digest:
                 self._repair_later(rec)
+            elif rec.unannounced is not None:
+                self.queue.add(rec.key, 0.0)  # a write that seemed to fail has landed: announce it
 
     # ----- wake-ups
 
@@ -362,7 +368,8 @@ class Engine:
             key = item.key
             try:
                 rec = self.records.get(key)
-                if rec is None or not self.owns(rec.shard):
+                # A drain stops new work: keys already handed towards the workers wait, as the rest.
+                if self.queue.closed or rec is None or not self.owns(rec.shard):
                     continue
                 task = asyncio.create_task(self._pass(rec), name=f"pass:{key[0]}/{key[1]}")
                 self._running[key] = task
@@ -387,6 +394,8 @@ class Engine:
                 result = await self.reconciler.poll(rec, scheduled=not rec.woken)
             elif rec.seen_digest != rec.ours_digest:
                 result = await self.reconciler.repair(rec)
+            elif rec.unannounced is not None:
+                result = await self.reconciler.announce(rec)
             else:
                 result = Done(None)
         except Gone:

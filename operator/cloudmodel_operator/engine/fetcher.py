@@ -62,6 +62,22 @@ class FetchHooks:
     on_call_start: Callable[[], None] = lambda: None
 
 
+def _detached(error: ProviderError) -> ProviderError:
+    """The same failure without its traceback and causes, to be kept for an interval.
+
+    Their frames hold what the failed call read (up to the body cap, decoded); kept with the
+    error in the cache, every failing target would hold megabytes for as long as its entry lives.
+    """
+    return ProviderError(
+        error.error_class,
+        error.message,
+        code=error.code,
+        http_status=error.http_status,
+        request_id=error.request_id,
+        retry_after=error.retry_after,
+    )
+
+
 def fingerprint(credentials: Credentials) -> str:
     digest = hashlib.sha256()
     for key in sorted(credentials.values):
@@ -118,7 +134,7 @@ class Fetcher:
                 result = await self._with_retries(key, credentials, within)
         except BaseException as exc:
             if isinstance(exc, ProviderError):
-                self._store(key, _Entry(self.clock(), error=exc))
+                self._store(key, _Entry(self.clock(), error=_detached(exc)))
             future.set_exception(exc)
             future.exception()  # retrieved: there may be no other waiter
             raise

@@ -45,6 +45,10 @@ class DelayQueue(Generic[K]):
         return len(self._due) + len(self._again)
 
     @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
     def in_flight(self) -> int:
         return len(self._processing)
 

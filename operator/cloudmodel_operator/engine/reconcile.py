@@ -106,6 +106,8 @@ class Reconciler:
             if isinstance(fetched, Later):
                 return fetched
             outcome, late_note = fetched
+            if isinstance(outcome, Observed):
+                rec.last_success = self.wall().timestamp()
             if isinstance(outcome, Observed) and outcome.observation.counters:
                 self.metrics.counters(rec.namespace, rec.name, spec.provider, outcome.observation.counters)
             retrying = not isinstance(outcome, FetchFailed) or outcome.retrying
@@ -224,6 +226,16 @@ class Reconciler:
     async def _conclude(self, rec: Record, outcome: Outcome, late_note: str | None) -> Result:
         previous_doc = unpack(rec.ours)
         previous = CloudModelServiceStatus.from_object(previous_doc)
+        if (
+            isinstance(outcome, FetchFailed)
+            and rec.last_success is not None
+            and previous.lastSyncTime is not None
+        ):
+            # The status's lastSyncTime moves only with a write (or the heartbeat); staleness is
+            # counted from the last successful fetch, which may be much later.
+            succeeded = datetime.fromtimestamp(rec.last_success, UTC)
+            if succeeded > previous.lastSyncTime:
+                previous.lastSyncTime = succeeded
         ctx = self._context(rec, late_note)
         try:
             new = build_status(previous, outcome, ctx)
@@ -238,8 +250,14 @@ class Reconciler:
             rec.last_write is None
             or self.wall().timestamp() - rec.last_write >= self.settings.heartbeat.total_seconds()
         )
+        # `_unchanged` noted which observation this pass builds from; that note may only stand once
+        # `rec.ours` holds the result. A pass that ends before (the shard lost, the task cancelled,
+        # the resource gone) must leave the next pass to build and write again, not to skip.
+        basis = (rec.observed_digest, rec.clean_key)
+        rec.observed_digest = rec.clean_key = None
         if new_digest == rec.seen_digest and not (observed and heartbeat_due):
             rec.ours, rec.ours_digest = pack(document), new_digest
+            rec.observed_digest, rec.clean_key = basis
             self.metrics.passes.labels("poll", "unchanged").inc()
             return Done(None)
         try:
@@ -259,14 +277,31 @@ class Reconciler:
         except KubeError as exc:
             self.metrics.write_failures.labels("unavailable").inc()
             logger.debug("writing the status of %s/%s failed: %s", *rec.key, exc)
-            rec.ours, rec.ours_digest = pack(document), new_digest  # a later pass or repair writes it
+            # The write may still land (an answer lost to a timeout): rec.ours is what the operator
+            # wants there, so a repair never puts an older status back; a later pass or repair
+            # writes it. Its Events wait for that write, counted from what was last announced.
+            if rec.unannounced is None:
+                rec.unannounced = rec.ours or pack({})
+            rec.ours, rec.ours_digest = pack(document), new_digest
+            rec.observed_digest, rec.clean_key = basis
             return Later(KUBE_RETRY)
+        announced = self._last_announced(rec, previous)
         rec.ours, rec.ours_digest, rec.seen_digest = pack(document), new_digest, new_digest
+        rec.observed_digest, rec.clean_key = basis
         rec.last_write = self.wall().timestamp()
         self.metrics.passes.labels("poll", "written").inc()
         self.metrics.status_changed(metrics_body(rec), new)
-        await self._emit_events(rec, previous, new)
+        await self._emit_events(rec, announced, new)
         return Done(None)
+
+    @staticmethod
+    def _last_announced(rec: Record, previous: CloudModelServiceStatus) -> CloudModelServiceStatus:
+        """What the Events so far said: `previous`, unless writes since then did not surely land."""
+        if rec.unannounced is None:
+            return previous
+        announced = CloudModelServiceStatus.from_object(unpack(rec.unannounced))
+        rec.unannounced = None
+        return announced
 
     async def repair(self, rec: Record) -> Result:
         """Put back the status the operator wants where the watch shows something else."""
@@ -279,6 +314,14 @@ class Reconciler:
         rec.seen_digest = rec.ours_digest
         self.metrics.repairs.inc()
         self.metrics.passes.labels("repair", "written").inc()
+        return await self.announce(rec)
+
+    async def announce(self, rec: Record) -> Result:
+        """The API server shows rec.ours, written by a write that seemed to fail (or a repair):
+        post the Events of the transitions it made, counted from the status last announced."""
+        if rec.unannounced is not None:
+            written = CloudModelServiceStatus.from_object(unpack(rec.ours))
+            await self._emit_events(rec, self._last_announced(rec, written), written)
         return Done(None)
 
     async def _write(self, rec: Record, document: dict[str, object]) -> None:

@@ -85,6 +85,7 @@ class Record:
     ours: bytes | None
     ours_digest: bytes
     last_write: float | None = None  # wall-clock time of the last status write (heartbeat base)
+    last_success: float | None = None  # wall-clock time of the last successful fetch (lastSyncTime is coarse)
     poll_due: float | None = None  # monotonic time of the next scheduled poll; None: none scheduled
     woken: bool = False  # the next poll was brought forward by a change (not a scheduled poll)
     bypass_cache: bool = False  # the next poll must ask the provider (a reconcile request)
@@ -93,6 +94,7 @@ class Record:
     demand: float = 0.0  # its share of that budget's demand (calls per second)
     observed_digest: bytes | None = None  # digest of the last observation the status was built from
     clean_key: tuple[object, ...] | None = None  # what that clean build depended on besides it
+    unannounced: bytes | None = None  # while a write may not have landed: the status last announced
     repairs: int = 0  # writes that put back a status another client changed, in this window
     repair_window: float = 0.0
 

@@ -30,6 +30,11 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=20, 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # on the wire and decoded: a provider answer this large is not a status
 REQUEST_DEADLINE = 30.0  # seconds from sending a request to the last byte of its answer
 MAX_JSON_DEPTH = 64  # the seed documents nest 4 levels deep
+# What parsing builds costs memory, not the bytes: 4 MB of `{},` is a million objects, and through
+# the response models gigabytes. The seed answers hold fewer than ten objects and arrays and
+# fewer than forty values; these bounds are a hundred times more and cost a few megabytes.
+MAX_JSON_CONTAINERS = 1_000
+MAX_JSON_VALUES = 20_000
 # Only what the operator decodes itself, in bounded steps; anything else is refused.
 ACCEPT_ENCODING = "gzip, deflate"
 _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
@@ -162,6 +167,10 @@ async def send(client: httpx.AsyncClient, request: httpx.Request) -> Reply:
             response = await client.send(request, stream=True)
             try:
                 body = await _read_capped(response, host)
+            except ProviderError as error:
+                # Without the frames that read the body: the error is kept (retries, the fetcher's
+                # cache) in reference cycles until a full collection, and they hold up to the cap.
+                raise error.with_traceback(None) from None
             finally:
                 await response.aclose()
     except TimeoutError as exc:
@@ -206,6 +215,18 @@ def parse_json_object(reply: Reply) -> dict[str, Any]:
     def invalid(why: str) -> ProviderError:
         return ProviderError(ErrorClass.INVALID_RESPONSE, why, http_status=reply.status)
 
+    # Counted on the bytes, before anything is built (braces and commas inside strings count too).
+    containers = reply.body.count(b"{") + reply.body.count(b"[")
+    values = containers + reply.body.count(b",")
+    if containers > MAX_JSON_CONTAINERS:
+        raise invalid(
+            f"response body holds {containers} JSON objects and arrays, more than the {MAX_JSON_CONTAINERS} "
+            "a status can describe"
+        )
+    if values > MAX_JSON_VALUES:
+        raise invalid(
+            f"response body holds {values} JSON values, more than the {MAX_JSON_VALUES} a status can describe"
+        )
     try:
         body = json.loads(reply.body, parse_constant=_no_constant, parse_float=_finite)
     except RecursionError:

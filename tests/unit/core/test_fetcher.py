@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 
 import httpx
 import pytest
@@ -227,3 +229,36 @@ def test_the_credentials_fingerprint_is_stable_and_reveals_nothing() -> None:
     assert fingerprint(a) != fingerprint(credentials("AKID-a", "secret-a-0002"))
     assert "secret-a-0001" not in fingerprint(a)
     assert "AKID-a" not in fingerprint(a)
+
+
+async def test_a_cached_failure_keeps_nothing_of_the_call_alive(fake_provider: FakeProvider) -> None:
+    # A failed call's frames hold what it read (up to the 4 MB body cap, decoded): the failure is
+    # kept for the interval, and must not keep them alive with it.
+    read: list[weakref.ref[object]] = []
+
+    class Answer:
+        pass
+
+    async def observe(*args: object) -> None:
+        answer = Answer()  # what the failed call read
+        read.append(weakref.ref(answer))
+        try:
+            raise KeyError("serviceList")
+        except KeyError as exc:
+            raise ProviderError(
+                ErrorClass.INVALID_RESPONSE, "cannot read the answer", http_status=200
+            ) from exc
+
+    fake_provider.observe = observe  # type: ignore[method-assign]
+    fetcher = make_fetcher(Clock())
+    for _ in range(2):  # the second is the cached failure
+        with pytest.raises(ProviderError) as info:
+            await fetch(fetcher, target(), credentials(), max_age=60)
+        failure = info.value
+        assert (failure.error_class, failure.message, failure.http_status) == (
+            ErrorClass.INVALID_RESPONSE, "cannot read the answer", 200,
+        )  # fmt: skip
+        del info, failure  # the raised failure's own frames go with it
+    gc.collect()
+    assert len(read) == 1
+    assert read[0]() is None, "the cached failure keeps the failed call's frames alive"

@@ -30,6 +30,12 @@ def test_too_short_values_are_not_registered() -> None:
         ("bce-auth-v1/ak/2026-01-01T00:00:00Z/1800/host/abcdef0123", "ak/2026"),
         ("key is sk-abcdefghijklmnop", "sk-abcdefghijklmnop"),
         ('"password": "hunter2hunter2"', "hunter2hunter2"),
+        # Header lists as httpcore logs them at DEBUG (the IAM token arrives in a response header).
+        (
+            "[(b'X-Subject-Token', b'MIIsandboxAbCd-123_x'), (b'X-Request-Id', b'7b97')]",
+            "MIIsandboxAbCd-123_x",
+        ),
+        ("[(b'x-auth-token', b'MIItoken-4567')]", "MIItoken-4567"),
     ],
 )
 def test_secret_shaped_text_is_masked_even_unregistered(text: str, secret: str) -> None:

@@ -184,3 +184,15 @@ def test_budget_demand_says_when_polls_must_run_late(engine: tuple[Engine, Clock
     assert "every 80s instead of 60s" in notes[-1]
     eng.delete(obj("r0"))
     assert eng._demand_count[budget] == 399
+
+
+def test_a_shard_that_comes_back_is_built_afresh_not_skipped(engine: tuple[Engine, Clock]) -> None:
+    eng, _ = engine
+    eng.own({0})
+    eng.upsert(obj("a", status=FRESH))
+    rec = eng.records[("ns", "a")]
+    rec.observed_digest, rec.clean_key = b"built-from-this", (1, None, None)
+    eng.own(set())  # another replica takes over and writes
+    eng.upsert(obj("a", version="2", status={**FRESH, "phase": "Progressing"}))
+    eng.own({0})
+    assert (rec.observed_digest, rec.clean_key) == (None, None)

@@ -3,6 +3,7 @@ and the one place where anything unexpected becomes `InvalidResponse`."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from typing import Any
 
@@ -111,7 +112,11 @@ async def test_impossible_values_are_invalid_responses_naming_the_field(
         (b'{"cpu": NaN}', "not valid JSON"),
         (b'{"cpu": Infinity}', "not valid JSON"),
         (b'{"cpu": 1e999}', "not valid JSON"),  # overflows to infinity
-        (b'{"a":' + b"[" * 200_000 + b"]" * 200_000 + b"}", "nested too deeply"),
+        (b'{"a":' + b"[" * 200_000 + b"]" * 200_000 + b"}", "JSON objects and arrays"),
+        # What parsing builds is what costs memory, not the bytes: 400 KB of empty objects in a
+        # list the models read became 100,000 models (267 MB); 4 MB of them, 2.3 GB.
+        (b'{"modelServiceList":[' + b",".join([b"{}"] * 100_000) + b"]}", "JSON objects and arrays"),
+        (b'{"padding":{' + b",".join(b'"k%d":0' % n for n in range(30_000)) + b"}}", "values"),
         (b'{"a":' + b"[" * 65 + b"]" * 65 + b"}", "nested deeper than 64 levels"),
         (b"[1, 2]", "expected an object"),
     ],
@@ -132,18 +137,29 @@ async def test_a_huge_message_is_capped_with_a_visible_mark() -> None:
     assert len(observation.message or "") <= MESSAGE_LIMIT
 
 
-async def test_thirty_thousand_services_are_counted_then_cut() -> None:
+async def test_hundreds_of_services_are_counted_then_cut() -> None:
+    body = seed_body(
+        modelServiceList=[{"modelName": f"s{i}", "status": "Running", "serviceCount": 1} for i in range(600)]
+    )
+    observation = await observe(body)
+    assert len(observation.services) == MAX_SERVICES
+    assert observation.replicas.model_dump() == {"desired": 600, "ready": 600}  # over all of them
+    assert observation.attributes["servicesOmitted"] == str(600 - MAX_SERVICES)
+    assert (observation.message or "").startswith(f"{600 - MAX_SERVICES} more services not shown")
+    assert observation.phase is Phase.READY
+
+
+async def test_thirty_thousand_services_are_more_than_a_status_can_describe() -> None:
+    # Mapped and then cut, they took the operator process from 100 to 190 MB.
     body = seed_body(
         modelServiceList=[
             {"modelName": f"s{i}", "status": "Running", "serviceCount": 1} for i in range(30_000)
         ]
     )
-    observation = await observe(body)
-    assert len(observation.services) == MAX_SERVICES
-    assert observation.replicas.model_dump() == {"desired": 30_000, "ready": 30_000}  # over all of them
-    assert observation.attributes["servicesOmitted"] == str(30_000 - MAX_SERVICES)
-    assert (observation.message or "").startswith(f"{30_000 - MAX_SERVICES} more services not shown")
-    assert observation.phase is Phase.READY
+    with pytest.raises(ProviderError) as info:
+        await observe(body)
+    assert info.value.error_class is ErrorClass.INVALID_RESPONSE
+    assert "holds 30002 JSON objects and arrays" in info.value.message
 
 
 async def test_anything_unexpected_becomes_an_invalid_response_without_its_text(
@@ -171,3 +187,41 @@ async def test_an_echoed_credential_in_a_provider_error_is_masked() -> None:
     assert info.value.error_class is ErrorClass.AUTH
     assert "boundary-secret-value" not in str(info.value)
     assert "***" in info.value.message
+
+
+def _held_by(error: BaseException) -> list[str]:
+    """Locals of every frame a raised error keeps alive (its traceback, causes and contexts) that
+    hold more than a megabyte of bytes."""
+    found, seen, errors = [], set(), [error]
+    while errors:
+        current = errors.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        tb = current.__traceback__
+        while tb is not None:
+            for name, value in tb.tb_frame.f_locals.items():
+                size = len(value) if isinstance(value, bytes | bytearray) else 0
+                if isinstance(value, list):
+                    size = sum(len(item) for item in value if isinstance(item, bytes | bytearray))
+                if size > 2**20:
+                    found.append(f"{tb.tb_frame.f_code.co_name}.{name} ({size} bytes)")
+            tb = tb.tb_next
+        errors += [e for e in (current.__cause__, current.__context__) if e is not None]
+    return found
+
+
+async def test_a_refused_body_is_not_kept_alive_by_the_error_that_refuses_it() -> None:
+    # The error is kept (retries, the fetcher's cache) and its traceback, in reference cycles
+    # with the retry machinery, until a full garbage collection: a gzip bomb's 4 MB of decoded
+    # padding per attempt piled up in the operator process (to 174 MB after 25 targets).
+    bomb = gzip.compress(b'{"padding": "' + b"x" * (8 * 2**20) + b'"}')
+    provider = get_provider("alibaba-hologres")
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, content=bomb, headers={"Content-Encoding": "gzip"})
+    )
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(ProviderError) as info:
+            await provider.observe(client, provider.default_base_url("cn-hangzhou"), TARGET, CREDENTIALS)
+    assert "decompressed body larger than" in info.value.message
+    assert _held_by(info.value) == []

@@ -12,6 +12,7 @@ import pytest
 
 from cloudmodel_operator.providers.base import ErrorClass, ProviderError
 from cloudmodel_operator.providers.huawei.iam import TokenCache, TokenKey
+from cloudmodel_operator.redact import redact
 
 KEY = TokenKey("https://iam.cn-north-4.myhuaweicloud.com", "unit-domain", "unit-user", "project-1")
 PASSWORD = "unit-iam-password"
@@ -108,3 +109,30 @@ async def test_an_answer_without_the_token_header_is_invalid() -> None:
         with pytest.raises(ProviderError) as info:
             await TokenCache().get(client, KEY, PASSWORD, now=T0)
     assert info.value.error_class is ErrorClass.INVALID_RESPONSE
+
+
+async def test_a_token_is_shared_only_by_callers_with_the_same_password() -> None:
+    # Any tenant can name the same IAM user in a Secret of its own; only the one with the right
+    # password may use the token it fetched. A wrong password must ask IAM, and be refused there.
+    iam = Iam()
+    cache = TokenCache()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(iam)) as client:
+        assert await cache.get(client, KEY, PASSWORD, now=T0) == "token-1"
+        assert await cache.get(client, KEY, "a-guessed-password", now=T0) == "token-2"
+        assert await cache.get(client, KEY, PASSWORD, now=T0) == "token-1"
+    sent = [json.loads(r.content)["auth"]["identity"]["password"]["user"]["password"] for r in iam.requests]
+    assert sent == [PASSWORD, "a-guessed-password"]
+
+
+async def test_a_fetched_token_is_masked_wherever_it_shows_up() -> None:
+    # The token is a credential the Secret does not hold: a provider echoing its X-Auth-Token
+    # header (or a log line quoting it) must not carry it into a status, an Event or a log.
+    issued = "MIIunit-" + "x7Q" * 30
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, json={"token": {"expires_at": "2026-11-21T08:00:00.000000Z"}},
+                              headers={"X-Subject-Token": issued})  # fmt: skip
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        assert await TokenCache().get(client, KEY, PASSWORD, now=T0) == issued
+    assert issued not in redact(f"request failed: X-Auth-Token: {issued}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +12,7 @@ import httpx
 from cloudmodel_operator.providers.base import ErrorClass, ProviderError
 from cloudmodel_operator.providers.http import fetch_json
 from cloudmodel_operator.providers.huawei.errors import error_from
+from cloudmodel_operator.redact import register_secret
 
 REFRESH_BEFORE = timedelta(hours=1)
 DEFAULT_LIFETIME = timedelta(hours=24)
@@ -30,24 +32,35 @@ class Token:
     expires_at: datetime
 
 
+# A cached token belongs to the user *and the password* that fetched it: any tenant may name the
+# same IAM user in a Secret of its own, and only the right password may use the token.
+_Entry = tuple[TokenKey, str]  # (key, digest of the password)
+
+
+def _entry(key: TokenKey, password: str) -> _Entry:
+    return key, hashlib.sha256(password.encode()).hexdigest()
+
+
 class TokenCache:
     def __init__(self) -> None:
-        self._tokens: dict[TokenKey, Token] = {}
-        self._locks: dict[TokenKey, asyncio.Lock] = {}
+        self._tokens: dict[_Entry, Token] = {}
+        self._locks: dict[_Entry, asyncio.Lock] = {}
 
     def invalidate(self, key: TokenKey) -> None:
-        self._tokens.pop(key, None)
+        for entry in [e for e in self._tokens if e[0] == key]:
+            del self._tokens[entry]
 
     async def get(
         self, client: httpx.AsyncClient, key: TokenKey, password: str, *, now: datetime | None = None
     ) -> str:
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        entry = _entry(key, password)
+        lock = self._locks.setdefault(entry, asyncio.Lock())
         async with lock:  # concurrent observes share one fetch
             moment = now or datetime.now(UTC)
-            token = self._tokens.get(key)
+            token = self._tokens.get(entry)
             if token is None or token.expires_at - REFRESH_BEFORE <= moment:
                 token = await fetch_token(client, key, password, now=moment)
-                self._tokens[key] = token
+                self._tokens[entry] = token
             return token.value
 
 
@@ -68,6 +81,9 @@ async def fetch_token(client: httpx.AsyncClient, key: TokenKey, password: str, *
     token = response.headers.get("x-subject-token")
     if not token:
         raise ProviderError(ErrorClass.INVALID_RESPONSE, "IAM answered without an X-Subject-Token header")
+    # A credential no Secret holds: masked from now on wherever it shows up (a provider echoing
+    # its X-Auth-Token header, a log line quoting one).
+    register_secret(token)
     expires = now + DEFAULT_LIFETIME
     try:
         raw = body.get("token", {}).get("expires_at")
