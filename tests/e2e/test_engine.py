@@ -232,3 +232,28 @@ def test_a_first_start_never_has_more_fetches_in_flight_than_workers(
     total = next(s.value for s in late if s.name.endswith("_sum"))
     assert count >= len(targets)
     assert total / count > 0.5
+
+
+def test_kubectl_get_fits_120_columns_and_shows_what_is_wrong(
+    cluster: Cluster, namespace: str, script: Script
+) -> None:
+    from cloudmodel_operator.providers.base import ErrorClass, ProviderError
+
+    SCRIPT.set("hg-fine", observation())
+    SCRIPT.set("hg-denied-view", ProviderError(ErrorClass.AUTH, "denied", code="InvalidAccessKeyId"))
+    secret(cluster, namespace, "creds", {"accessKeyId": "AKID-v", "accessKeySecret": "view-secret-0001"})
+    with operator_in_thread(str(cluster.kubeconfig), SETTINGS):
+        # Names as long as teams write them (and the longest provider name).
+        cluster.apply(resource(namespace, "qwen-embeddings-prod-cn-hangzhou", "hg-fine"))
+        cluster.apply(resource(namespace, "qwen-embeddings-prod-cn-shanghai", "hg-denied-view"))
+        wait_for(cluster, namespace, "qwen-embeddings-prod-cn-hangzhou", ready, timeout=20)
+        wait_for(
+            cluster, namespace, "qwen-embeddings-prod-cn-shanghai",
+            lambda o: "failure" in (o.get("status") or {}), timeout=20,
+        )  # fmt: skip
+        table = cluster.kubectl("get", "cms", "-n", namespace).stdout.splitlines()
+    assert max(len(line) for line in table) <= 120, "\n".join(table)
+    rows = {line.split()[0]: line.split() for line in table[1:]}
+    # The failing resource does not look healthy: READY and REASON say so without -o wide.
+    assert rows["qwen-embeddings-prod-cn-shanghai"][2:5] == ["Unknown", "Unknown", "AuthenticationFailed"]
+    assert rows["qwen-embeddings-prod-cn-hangzhou"][2:6] == ["Ready", "True", "Available", "2/2"]
