@@ -114,6 +114,7 @@ class Reconciler:
             next_poll = jittered(interval) if retrying else self.settings.terminal_recheck.total_seconds()
             if self._unchanged(rec, outcome, late_note):
                 self.metrics.passes.labels("poll", "unchanged").inc()
+                await self.announce(rec)
                 return Done(next_poll)
         result = await self._conclude(rec, outcome, late_note)
         if isinstance(result, Later):
@@ -259,6 +260,7 @@ class Reconciler:
             rec.ours, rec.ours_digest = pack(document), new_digest
             rec.observed_digest, rec.clean_key = basis
             self.metrics.passes.labels("poll", "unchanged").inc()
+            await self.announce(rec)
             return Done(None)
         try:
             await self._write(rec, document)
@@ -317,9 +319,9 @@ class Reconciler:
         return await self.announce(rec)
 
     async def announce(self, rec: Record) -> Result:
-        """The API server shows rec.ours, written by a write that seemed to fail (or a repair):
-        post the Events of the transitions it made, counted from the status last announced."""
-        if rec.unannounced is not None:
+        """Once the API server shows rec.ours, written by a write that seemed to fail (or a
+        repair): post the Events of the transitions it made, counted from the status last announced."""
+        if rec.unannounced is not None and rec.seen_digest == rec.ours_digest:
             written = CloudModelServiceStatus.from_object(unpack(rec.ours))
             await self._emit_events(rec, self._last_announced(rec, written), written)
         return Done(None)

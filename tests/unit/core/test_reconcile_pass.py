@@ -256,3 +256,21 @@ async def test_a_write_that_timed_out_but_landed_is_not_undone(world: World) -> 
     await poll(world, rec)
     assert [w["phase"] for w in world.writer.written] == ["Ready", "Degraded", "Degraded"]
     assert len(world.events.posted) == 1
+
+
+async def test_a_poll_that_finds_a_landed_write_announces_it(world: World) -> None:
+    # The same as above, but the next poll runs before the engine's announcing pass would.
+    rec = record()
+    world.say(Phase.READY, "Running")
+    await poll(world, rec)
+    seen(rec)
+    world.say(Phase.DEGRADED, "ReconfigureFailed")
+    world.writer.fail, world.writer.lands = KubeUnavailable(0, "TimeoutError", "no answer"), True
+    await poll(world, rec)
+    rec.seen_digest = digest(world.writer.written[-1])
+    world.writer.fail, world.writer.lands = None, False
+    await poll(world, rec)
+    assert world.events.posted == [
+        ("PhaseChanged", "phase Ready -> Degraded (provider state 'ReconfigureFailed')")
+    ]
+    assert len(world.writer.written) == 2
