@@ -22,6 +22,8 @@ GOAL_SIZE = 10_000
 # The memory goal is "RSS under 250 MB"; RSS is measured in MiB (2**20 bytes), so the
 # goal is checked strictly as 250,000,000 bytes.
 RSS_GOAL_MIB = 250e6 / 2**20
+CHURN_JITTER = 0.1  # the operator's documented +-10% poll jitter
+FETCH_AND_WRITE_S = 1.0  # after the poll starts: the provider's answer and the status write
 
 
 def _n(value: float | None, digits: int = 1) -> str:
@@ -485,6 +487,16 @@ def goals(results: Results) -> list[Goal]:
             abs(per_interval / s.n - 1.0) <= 0.1 and st.provider_outcomes.get("ok", 0) > 0,
         )
     ch = s.churn
+    if ch is not None and ch.latency_max_s is not None:
+        interval = float(str(results.config.get("interval", 60)))
+        late = max((x for x in (p99, ind) if x is not None), default=0.0)
+        allowed = interval * (1 + CHURN_JITTER) + late + FETCH_AND_WRITE_S
+        add(
+            "provider change -> status",
+            f"<= interval x 1.1 + p99 lateness + {FETCH_AND_WRITE_S:g} s ({allowed:.1f} s)",
+            f"{_n(ch.latency_max_s)} s max, {ch.unobserved} not seen",
+            ch.latency_max_s <= allowed and ch.unobserved == 0,
+        )
     add(
         "churn writes",
         "= changes",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cloudmodel_dev.bench import report
-from cloudmodel_dev.bench.cli import config_from
+from cloudmodel_dev.bench.cli import config_from, main
 from cloudmodel_dev.bench.config import BenchConfig, quick
 from cloudmodel_dev.bench.results import (
     ChurnRow,
@@ -148,6 +148,30 @@ def test_goals_met_by_an_operator_that_meets_them() -> None:
     assert verdicts["p99 lateness (simulator's call times)"] is False  # 3 s: the two can disagree
     assert verdicts["per 1,000 steady CPU"] is True  # 0.5 per 1,000 both times
     assert verdicts["per 1,000 peak RSS"] is True  # the fixed part makes it shrink
+
+
+def test_a_provider_change_must_show_within_one_interval_and_the_lateness() -> None:
+    size = _size(10_000, ratio=0.55, cpu=5.0, peak=200, idle_writes=0, restart_writes=0)
+    assert size.churn is not None
+    assert _verdicts(_results(size))["provider change -> status"] is True  # 61 s <= 66 + 3 + 1
+    size.churn.latency_max_s = 75.0
+    assert _verdicts(_results(size))["provider change -> status"] is False
+    size.churn.latency_max_s = 61.0
+    size.churn.unobserved = 1  # a change never seen is not "within" anything
+    assert _verdicts(_results(size))["provider change -> status"] is False
+
+
+def test_an_earlier_run_renders_again_from_its_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results = _results(_size(10_000, ratio=0.55, cpu=5.0, peak=200, idle_writes=0, restart_writes=0))
+    results.goals = []  # as written by an older harness
+    saved = tmp_path / "results.json"
+    saved.write_text(results.model_dump_json())
+    assert main(build_parser().parse_args(["bench", "--render", str(saved)])) == 0
+    printed = capsys.readouterr().out
+    assert "Limit: raw /status writes per s" in printed
+    assert "met  convergence vs limit" in printed
 
 
 def test_the_memory_goal_is_250_megabytes_not_mebibytes() -> None:
