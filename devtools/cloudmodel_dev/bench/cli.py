@@ -55,6 +55,12 @@ def add_parser(commands: Any) -> None:
     bench.add_argument(
         "--out", type=Path, default=Path(".bench"), help="where results and profiles go (.bench)"
     )
+    bench.add_argument(
+        "--render",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="print the table and goals of an earlier run's results (nothing is measured)",
+    )
 
 
 def config_from(args: argparse.Namespace) -> BenchConfig:
@@ -80,6 +86,14 @@ def config_from(args: argparse.Namespace) -> BenchConfig:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.render:
+        from cloudmodel_dev.bench import report
+        from cloudmodel_dev.bench.results import Results
+
+        results = Results.model_validate_json(args.render.read_text())
+        results.goals = report.goals(results)  # with today's goal checks
+        print(report.render(results))
+        return 0
     from cloudmodel_dev.bench.runner import main as run_main
 
     return run_main(config_from(args))

@@ -69,13 +69,22 @@ class Bench:
         )
         return one
 
-    def operator(self, label: str, *, standalone: bool = True, extra: list[str] | None = None) -> Operator:
+    def operator(
+        self,
+        label: str,
+        *,
+        standalone: bool = True,
+        extra: list[str] | None = None,
+        raise_kube_budget: bool = True,
+    ) -> Operator:
+        """`cloudmodel run` with the benchmark's flags; `raise_kube_budget=False` keeps its default QPS/burst."""
+        raise_kube = raise_kube_budget and "--kube-qps" in self.help_text
         flags = [
             "--heartbeat", self.config.heartbeat,
             "--rate-limit", str(self.config.rate_limit),
             "--rate-burst", str(self.config.rate_burst),
             *(["--kube-qps", str(self.config.kube_qps), "--kube-burst", str(self.config.kube_burst)]
-              if "--kube-qps" in self.help_text else []),
+              if raise_kube else []),
             *(extra or []),
         ]  # fmt: skip
         return Operator(self.kubeconfig, self.run_dir, label, flags, standalone=standalone)

@@ -4,6 +4,9 @@ httpx with keep-alive and a fixed number of requests in flight, in its own proce
 neither the benchmark's watch nor anything else shares its event loop, and its CPU is known
 (when it is near a full core, the client and not the API server is the limit; the table says).
 
+The job names the resources (`members`: [index, name] pairs); the documents are the
+benchmark's stale statuses (`documents.stale_status`), built here.
+
     python -m cloudmodel_dev.bench.limitwriter KUBECONFIG JOB.json   # prints one JSON line
 """
 
@@ -16,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cloudmodel_dev.bench.documents import stale_status
+from cloudmodel_dev.bench.fleet import Member
 from cloudmodel_dev.bench.kubeapi import Kube, KubeConfig, KubeError
 
 
@@ -52,7 +57,8 @@ async def write_all(
 async def main(kubeconfig: str, job: dict[str, Any]) -> None:
     kube = Kube(KubeConfig.load(kubeconfig), connections=int(job["concurrency"]))
     try:
-        items = [(namespace, name, status) for namespace, name, status in job["items"]]
+        members = [Member(int(index), str(name)) for index, name in job["members"]]
+        items = [(m.namespace, m.name, stale_status(m)) for m in members]
         result = await write_all(kube, items, int(job["concurrency"]))
     finally:
         await kube.aclose()

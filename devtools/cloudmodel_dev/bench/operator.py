@@ -23,6 +23,8 @@ from cloudmodel_dev.controlplane import free_port
 ALLOW_LOOPBACK = r"http://127\.0\.0\.1:\d+/?"
 OPERATOR_METRICS = (
     "cloudmodel_status_writes_total",
+    "cloudmodel_status_repairs_total",
+    "cloudmodel_status_write_failures_total",
     "cloudmodel_provider_requests_total",
     "cloudmodel_poll_lateness_seconds_bucket",
     "cloudmodel_watched_resources",
@@ -52,10 +54,16 @@ def missing_flags(help_text: str, flags: tuple[str, ...]) -> list[str]:
 
 @dataclass(frozen=True)
 class OperatorMetrics:
-    writes: float
-    requests: dict[str, float]  # by outcome
+    writes: float  # status writes after a fetch (cloudmodel_status_writes_total)
+    repairs: float  # writes that put back a status another client changed (cloudmodel_status_repairs_total)
+    write_failures: float  # status writes that failed or timed out (cloudmodel_status_write_failures_total)
+    requests: dict[str, float]  # provider calls by outcome
     lateness: dict[float, float]  # cumulative buckets
     watched: float | None
+
+    @property
+    def provider_calls(self) -> float:
+        return sum(self.requests.values())
 
 
 def parse_metrics(text: str) -> OperatorMetrics:
@@ -63,6 +71,8 @@ def parse_metrics(text: str) -> OperatorMetrics:
     watched = [s.value for s in samples if s.name == "cloudmodel_watched_resources"]
     return OperatorMetrics(
         writes=promtext.total(samples, "cloudmodel_status_writes_total"),
+        repairs=promtext.total(samples, "cloudmodel_status_repairs_total"),
+        write_failures=promtext.total(samples, "cloudmodel_status_write_failures_total"),
         requests=promtext.by_label(samples, "cloudmodel_provider_requests_total", "outcome"),
         lateness=promtext.buckets(samples, "cloudmodel_poll_lateness_seconds"),
         watched=sum(watched) if watched else None,

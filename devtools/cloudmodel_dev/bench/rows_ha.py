@@ -1,8 +1,10 @@
 """The HA rows (leader election and sharding on Leases): run only when `cloudmodel run` has the flags.
 
-Writes are attributed to processes three ways, reported side by side: every resource's status
-writes on the watch (exactly one expected), each replica's own counters, and the field managers
-in `metadata.managedFields` when replicas use distinct ones.
+Writes are attributed to processes three ways, reported side by side: each replica's own
+counters (status writes after a fetch, and repairs of a status another client changed), the
+watch (status writes per resource), and, for the verdict, a LIST at the end of every phase:
+each replica writes under its own field manager, and the manager with the newest
+`managedFields` time is the last writer (see `observed` and `verdict`).
 """
 
 from __future__ import annotations
@@ -12,21 +14,32 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cloudmodel_dev.bench import fleet, snapshots
+from cloudmodel_dev.bench import fleet, snapshots, verdict
 from cloudmodel_dev.bench.context import Bench
-from cloudmodel_dev.bench.kubeapi import KubeError, cms_path
-from cloudmodel_dev.bench.operator import Operator
-from cloudmodel_dev.bench.results import HaRow
+from cloudmodel_dev.bench.kubeapi import KubeError
+from cloudmodel_dev.bench.observed import OPERATOR_MANAGER, Seen, is_operator
+from cloudmodel_dev.bench.operator import Operator, OperatorMetrics
+from cloudmodel_dev.bench.procstat import Usage
+from cloudmodel_dev.bench.results import (
+    FailoverRow,
+    HaPhase,
+    HaRow,
+    ListCheck,
+    ReplicaFigures,
+    ShardingRow,
+    WriteSpread,
+)
 from cloudmodel_dev.bench.rows_api import stale_pass
 from cloudmodel_dev.bench.simclient import target_key
-from cloudmodel_dev.bench.tracker import Seen
+from cloudmodel_dev.bench.tracker import Expectation, fresh_since, written_after_stale
 
 LEASE_NAMESPACE = "bench-leases"
 LEASES = f"/apis/coordination.k8s.io/v1/namespaces/{LEASE_NAMESPACE}/leases"
-STATUS_MANAGER_SKIP = ("cloudmodel-bench",)  # the benchmark's own writes
+SETTLE_S = 2.0  # after the last awaited write: a second writer's write of the same resource would land here
 
 
 def holders(leases: Iterable[dict[str, Any]], identities: Iterable[str]) -> dict[str, str]:
@@ -53,28 +66,25 @@ def acquired_after(leases: Iterable[dict[str, Any]], holder: str, moment: float)
     return max(times) - moment if times else None
 
 
-def writes_per_object(writes: Iterable[Seen]) -> Counter[str]:
-    return Counter(s.name for s in writes)
+def manager_of(identity: str) -> str:
+    """The field manager a replica writes statuses under (see the operator's kube/status.py)."""
+    return f"{OPERATOR_MANAGER}/{identity}"[:128]
 
 
-def status_managers(obj: dict[str, Any]) -> list[str]:
-    """Field managers that own something under `status` (the benchmark's own left out)."""
-    managers = []
-    for entry in obj.get("metadata", {}).get("managedFields") or []:
-        fields = entry.get("fieldsV1") or {}
-        if "f:status" in fields and entry.get("manager") not in STATUS_MANAGER_SKIP:
-            managers.append(str(entry.get("manager")))
-    return managers
+def spread(writes: Iterable[Seen], names: Iterable[str]) -> WriteSpread:
+    """Operator status writes per resource (the benchmark's own and other clients' left out)."""
+    per_object = Counter(s.name for s in writes if _by_operator(s))
+    wanted = list(names)
+    return WriteSpread(
+        written_once=sum(1 for name in wanted if per_object.get(name) == 1),
+        written_more_than_once=sum(1 for name in wanted if per_object.get(name, 0) > 1),
+        not_written=sum(1 for name in wanted if name not in per_object),
+    )
 
 
-def attribution(writes: list[Seen], names: list[str]) -> dict[str, object]:
-    per_object = writes_per_object(writes)
-    return {
-        "resources": len(names),
-        "written_once": sum(1 for name in names if per_object.get(name) == 1),
-        "written_more_than_once": sum(1 for name in names if per_object.get(name, 0) > 1),
-        "not_written": sum(1 for name in names if name not in per_object),
-    }
+def _by_operator(seen: Seen) -> bool:
+    writer = seen.last_writer()
+    return writer is None or is_operator(writer)  # None: two managers in the same second
 
 
 async def _leases(bench: Bench) -> tuple[list[dict[str, Any]], str]:
@@ -115,16 +125,44 @@ def _replica(bench: Bench, identity: str, extra: list[str]) -> Operator:
     return bench.operator(f"ha-{identity}", standalone=False, extra=flags)
 
 
-async def _figures(replica: Operator, identity: str) -> dict[str, object]:
+@dataclass
+class Mark:
+    """A replica's counters and usage at the start of a phase."""
+
+    metrics: OperatorMetrics | None
+    usage: Usage | None
+    at: float
+
+
+async def mark(replica: Operator) -> Mark:
+    return Mark(await replica.metrics(), replica.proc.usage(), time.time())
+
+
+def _delta(after: OperatorMetrics | None, before: OperatorMetrics | None, field: str) -> float | None:
+    if after is None:
+        return None
+    value = float(getattr(after, field))
+    return value - float(getattr(before, field)) if before is not None else value
+
+
+async def figures(
+    replica: Operator, identity: str, since: Mark | None, leases: list[dict[str, Any]], check: ListCheck
+) -> ReplicaFigures:
+    """What one replica did over a phase (from `since`, or from its start)."""
     metrics = await replica.metrics()
     usage = replica.proc.usage()
-    seconds = time.time() - replica.proc.started
-    return {
-        "identity": identity,
-        "status_writes": metrics.writes if metrics else None,
-        "provider_calls": sum(metrics.requests.values()) if metrics else None,
-        **snapshots.figures(usage, None, seconds).model_dump(),
-    }
+    before = since.metrics if since is not None else None
+    started = since.at if since is not None else replica.proc.started
+    return ReplicaFigures(
+        identity=identity,
+        status_writes=_delta(metrics, before, "writes"),
+        repairs=_delta(metrics, before, "repairs"),
+        write_failures=_delta(metrics, before, "write_failures"),
+        provider_calls=_delta(metrics, before, "provider_calls"),
+        shards=sum(1 for holder in holders(leases, [identity]).values() if holder == identity),
+        last_writer_of=check.by_writer.get(manager_of(identity), 0),
+        process=snapshots.figures(usage, since.usage if since is not None else None, time.time() - started),
+    )
 
 
 async def _all_polled_after(
@@ -142,12 +180,27 @@ async def _all_polled_after(
     return None
 
 
-async def _settle(bench: Bench, names: list[str], since: float, bound: float) -> tuple[bool, float]:
-    expectation = bench.tracker.expect(names, bench.tracker.written_after(since))
-    ok = await expectation.wait(bound)
+async def _await(bench: Bench, expectation: Expectation, bound: float) -> float | None:
+    """Await the writes, then a settle window; the time of the last awaited write (None: not all came)."""
+    done = await expectation.wait(bound)
     bench.tracker.release(expectation)
-    await asyncio.sleep(2.0)  # a second writer's write of the same resource would land here
-    return ok, time.time()
+    await asyncio.sleep(SETTLE_S)
+    return expectation.last_time() if done else None
+
+
+def _phase_seconds(last: float | None, check: ListCheck, since: float) -> float | None:
+    """From `since` to the last write: the watch's time, else the LIST's managedFields time (whole seconds)."""
+    if last is not None:
+        return round(last - since, 2)
+    if check.written_since == check.resources and check.last_write_time is not None:
+        return round(check.last_write_time + 0.5 - since, 1)
+    return None
+
+
+def _converged(check: ListCheck) -> bool:
+    return (
+        check.written_since == check.resources and check.stale_marker == 0 and check.synced == check.resources
+    )
 
 
 async def failover(bench: Bench, n: int) -> HaRow:
@@ -158,46 +211,60 @@ async def failover(bench: Bench, n: int) -> HaRow:
     await stale_pass(bench, members, f"failover-{n}")
     identities = ("bench-a", "bench-b")
     started = time.time()
+    expectation = bench.tracker.expect(names, fresh_since(started))
     replicas = {i: _replica(bench, i, []).start() for i in identities}
-    converged, _ = await _settle(bench, names, started, config.convergence_bound(n))
+    last = await _await(bench, expectation, config.convergence_bound(n) + config.ha_lease_duration)
     leases = await wait_leases(
         bench, lambda ls: bool(holders(ls, identities)), 2 * config.ha_lease_duration + 30
     )
+    check = await verdict.check(bench.kube, names, started)
     held = holders(leases, identities)
     if not held:
         for replica in replicas.values():
             await replica.proc.stop(kill=True)
-        return HaRow(available=True, reason="no replica acquired a Lease", details={"converged": converged})
+            await replica.aclose()
+        return HaRow(available=True, reason=f"no replica acquired a Lease (LIST: {check.by_writer})")
     leader = next(iter(held.values()))
     survivor = next(i for i in identities if i != leader)
-    before = {i: await _figures(r, i) for i, r in replicas.items()}
+    before = HaPhase(
+        label="two replicas, before the kill",
+        resources=n,
+        converged=_converged(check),
+        seconds=_phase_seconds(last, check, started),
+        watch=spread(bench.tracker.status_writes(started, time.time()), names),
+        checked=check,
+        replicas=[await figures(replicas[i], i, None, leases, check) for i in identities],
+    )
+    survivor_mark = await mark(replicas[survivor])
     killed = time.time()
     await replicas[leader].proc.stop(kill=True)
     bound = 2 * config.ha_lease_duration + config.interval * (1 + config.jitter) + 30
     all_polled = await _all_polled_after(bench, members, killed, bound)
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(SETTLE_S)
     ended = time.time()
     leases = await wait_leases(bench, lambda ls: survivor in holders(ls, identities).values(), 5)
-    after = await _figures(replicas[survivor], survivor)
+    after_check = await verdict.check(bench.kube, names, killed, exclusive=True)
+    after = await figures(replicas[survivor], survivor, survivor_mark, leases, after_check)
     writes = bench.tracker.status_writes(killed, ended)
     await replicas[survivor].proc.stop(grace=20)
     for replica in replicas.values():
         await replica.aclose()
     return HaRow(
         available=True,
-        details={
-            "resources": n,
-            "converged_before_kill": converged,
-            "leader": leader,
-            "standby_before_kill": before[survivor],
-            "leader_before_kill": before[leader],
-            "seconds_until_all_polled_by_survivor": round(all_polled - killed, 2) if all_polled else None,
-            "bound_s": round(bound, 1),
-            "writes_caused": len(writes),
-            "survivor_holds": sorted(holders(leases, identities)),
-            "seconds_until_survivor_acquired": _round(acquired_after(leases, survivor, killed)),
-            "survivor_after": after,
-        },
+        failover=FailoverRow(
+            resources=n,
+            lease_duration_s=config.ha_lease_duration,
+            leader=leader,
+            survivor=survivor,
+            before=before,
+            seconds_until_survivor_acquired=_round(acquired_after(leases, survivor, killed)),
+            seconds_until_all_polled_by_survivor=round(all_polled - killed, 2) if all_polled else None,
+            bound_s=round(bound, 1),
+            writes_caused_watch=len(writes),
+            written_since_kill_list=after_check.written_since,
+            survivor_holds=sorted(holders(leases, identities)),
+            survivor_after=after,
+        ),
     )
 
 
@@ -210,25 +277,28 @@ async def sharding(bench: Bench, n: int) -> HaRow:
     flags = ["--shards", str(config.shards)]
     await stale_pass(bench, members, f"sharding-{n}")
     started = time.time()
+    expectation = bench.tracker.expect(names, fresh_since(started))
     replicas = {i: _replica(bench, i, flags).start() for i in identities}
-    converged, ended = await _settle(
-        bench, names, started, config.convergence_bound(n) + 2 * config.ha_lease_duration
-    )
+    last = await _await(bench, expectation, config.convergence_bound(n) + 2 * config.ha_lease_duration)
     leases = await wait_leases(
         bench, lambda ls: len(holders(ls, identities)) >= config.shards, 2 * config.ha_lease_duration + 30
     )
-    first = {
-        "converged": converged,
-        "seconds": round(ended - started, 2),
-        "shards_by_replica": dict(Counter(holders(leases, identities).values())),
-        **attribution(bench.tracker.status_writes(started, ended), names),
-        "replicas": [await _figures(r, i) for i, r in replicas.items()],
-        "managers": await _managers(bench),
-    }
+    check = await verdict.check(bench.kube, names, started)
+    three = HaPhase(
+        label="three replicas",
+        resources=n,
+        converged=_converged(check),
+        seconds=_phase_seconds(last, check, started),
+        watch=spread(bench.tracker.status_writes(started, time.time()), names),
+        checked=check,
+        replicas=[await figures(r, i, None, leases, check) for i, r in replicas.items()],
+    )
+    row = ShardingRow(resources=n, shards=config.shards, replicas=len(identities), three=three)
+
     victim = identities[-1]
+    survivors = [i for i in identities if i != victim]
     killed = time.time()
     await replicas[victim].proc.stop(kill=True)
-    survivors = [i for i in identities if i != victim]
     leases = await wait_leases(
         bench,
         lambda ls: (
@@ -237,36 +307,35 @@ async def sharding(bench: Bench, n: int) -> HaRow:
         3 * config.ha_lease_duration + 30,
     )
     moved = time.time()
+    marks = {i: await mark(replicas[i]) for i in survivors}
+    # The survivors run through the stale pass and put each status back as soon as they see it
+    # changed: the phase starts before the pass, and each resource counts once its stale
+    # document has been replaced.
+    since = time.time()
+    expectation = bench.tracker.expect(names, written_after_stale(since))
     await stale_pass(bench, members, f"sharding-after-kill-{n}")
-    restarted = time.time()
-    converged_after, ended_after = await _settle(bench, names, restarted, config.convergence_bound(n))
-    second = {
-        "killed": victim,
-        "seconds_until_shards_moved": round(moved - killed, 2),
-        "converged": converged_after,
-        "seconds": round(ended_after - restarted, 2),
-        "shards_by_replica": dict(Counter(holders(leases, survivors).values())),
-        **attribution(bench.tracker.status_writes(restarted, ended_after), names),
-        "replicas": [await _figures(replicas[i], i) for i in survivors],
-    }
+    stale_done = time.time()
+    last = await _await(bench, expectation, config.convergence_bound(n))
+    leases, _ = await _leases(bench)
+    check = await verdict.check(bench.kube, names, since)
+    row.killed = victim
+    row.seconds_until_shards_moved = round(moved - killed, 2)
+    row.after_kill = HaPhase(
+        label=f"after SIGKILL of {victim}",
+        resources=n,
+        converged=_converged(check),
+        seconds=_phase_seconds(last, check, stale_done),
+        stale_pass_s=round(stale_done - since, 2),
+        watch=spread(bench.tracker.status_writes(since, time.time()), names),
+        checked=check,
+        replicas=[await figures(replicas[i], i, marks[i], leases, check) for i in survivors],
+    )
     for identity in survivors:
         await replicas[identity].proc.stop(grace=20)
     for replica in replicas.values():
         await replica.aclose()
-    return HaRow(
-        available=True,
-        details={"resources": n, "shards": config.shards, "three_replicas": first, "after_kill": second},
-    )
+    return HaRow(available=True, sharding=row)
 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
-
-
-async def _managers(bench: Bench) -> dict[str, int]:
-    """How many resources each status field manager owns part of (one manager per replica, if distinct)."""
-    items, _ = await bench.kube.list_all(cms_path(None))
-    counts: Counter[str] = Counter()
-    for obj in items:
-        counts.update(set(status_managers(obj)))
-    return dict(counts)

@@ -9,8 +9,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from cloudmodel_dev.bench import fleet, snapshots, stats
+from cloudmodel_dev.bench import fleet, snapshots, stats, verdict
 from cloudmodel_dev.bench.context import Bench
+from cloudmodel_dev.bench.observed import is_operator
 from cloudmodel_dev.bench.operator import Operator, OperatorMetrics
 from cloudmodel_dev.bench.processes import Proc
 from cloudmodel_dev.bench.profile import Recording
@@ -71,24 +72,36 @@ class Running:
     converged: bool
 
 
-async def convergence(bench: Bench, n: int, label: str) -> tuple[Running, ConvergenceRow]:
+async def convergence(
+    bench: Bench, n: int, label: str, *, raise_kube_budget: bool = True
+) -> tuple[Running, ConvergenceRow]:
+    """Start the operator on N stale statuses: how long until every one is fresh (LIST-checked)."""
     names = [m.name for m in bench.members(n)]
-    bound = bench.config.convergence_bound(n)
-    operator = bench.operator(label)
+    config = bench.config
+    bound = config.convergence_bound(n) if raise_kube_budget else config.default_budget_bound(n)
+    operator = bench.operator(label, raise_kube_budget=raise_kube_budget)
     expectation = bench.tracker.expect(names, fresh_since(time.time()))
     operator.start()
     started = operator.proc.started
-    operator.proc.watch_bounds(deadline=None, max_rss_bytes=bench.config.operator_max_rss_mb * MB)
-    recording = await start_profile(bench, operator, "convergence", n)
-    converged = await until_done_or_exit(expectation, operator.proc, bound - (time.time() - started))
-    done = expectation.last_time() if converged else time.time()
-    assert done is not None
+    operator.proc.watch_bounds(deadline=None, max_rss_bytes=config.operator_max_rss_mb * MB)
+    recording = await start_profile(bench, operator, "convergence", n) if raise_kube_budget else None
+    watched = await until_done_or_exit(expectation, operator.proc, bound - (time.time() - started))
+    ended = time.time()
     await finish_profile(bench, recording, "convergence", n)
     bench.tracker.release(expectation)
     metrics = await operator.metrics()
     usage = operator.proc.usage()
+    # The verdict is the LIST's: a write the watch missed cannot make the row fail.
+    check = await verdict.check(bench.kube, names, started)
+    converged = check.fresh == n
+    dated_by = "watch"
+    if watched:
+        done = expectation.last_time() or ended
+    elif converged and check.last_write_time is not None:
+        done, dated_by = check.last_write_time + 0.5, "managedFields"  # whole seconds: the middle
+    else:
+        done = ended
     first = min((s.t for s in expectation.first.values()), default=None)
-    fresh = len(expectation.first)
     seconds = done - started if converged else None
     limit = bench.results.sizes[-1].limit
     rate = stats.rate(n, seconds) if seconds else None
@@ -96,21 +109,46 @@ async def convergence(bench: Bench, n: int, label: str) -> tuple[Running, Conver
         bound_s=round(bound, 1),
         converged=converged,
         seconds=_r(seconds),
-        fresh=fresh,
+        fresh=check.fresh,
         resources=n,
         first_status_s=_r(first - started if first else None),
-        writes_watch=len(bench.tracker.status_writes(started, time.time())),
+        writes_watch=len(bench.tracker.status_writes(started, ended)),
         writes_operator=metrics.writes if metrics else None,
-        writes_per_s=_r(rate, 1) if converged else _r(stats.rate(fresh, bound), 1),
+        repairs_operator=metrics.repairs if metrics else None,
+        writes_per_s=_r(rate, 1) if converged else _r(stats.rate(check.fresh, bound), 1),
         writes_per_s_after_first=_r(stats.rate(n, done - first), 1)
         if converged and first and done > first
         else None,
         ratio_to_limit=_r(stats.ratio(rate, limit.writes_per_s if limit else None), 3),
         failing=bench.tracker.failing(names),
-        process=snapshots.figures(usage, None, time.time() - started),
+        process=snapshots.figures(usage, None, ended - started),
         killed_by=operator.proc.bound_hit,
+        kube_budget="raised" if raise_kube_budget else "default",
+        checked=check,
+        dated_by=dated_by,
     )
     return Running(operator, converged), row
+
+
+async def counters_caught_up(bench: Bench, operator: Operator, within: float = 15.0) -> bool:
+    """Until the operator's own write counters account for every operator write the watch saw.
+
+    The watch can show a write before the operator has counted it (the response is still on
+    its way back): a window starting then would count it as the window's. Nothing announces the
+    count: /metrics is read until it agrees, for up to `within` seconds.
+    """
+    seen = len(
+        [s for s in bench.tracker.status_writes(operator.proc.started) if is_operator(s.last_writer() or "")]
+    )
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        metrics = await operator.metrics()
+        if metrics is None:
+            return False
+        if metrics.writes + metrics.repairs >= seen:
+            return True
+        await asyncio.sleep(0.25)
+    return False
 
 
 async def responsiveness(bench: Bench, count: int) -> ResponsivenessRow:
@@ -149,6 +187,10 @@ async def steady(bench: Bench, running: Running, n: int, intervals: int) -> Stea
     interval = bench.config.interval
     operator = running.operator
     pids = {**bench.pids, "operator": operator.proc.pid}
+    if not await counters_caught_up(bench, operator):
+        bench.results.notes.append(
+            f"steady at {n:,}: the operator's write counters did not catch up with the watch within 15 s"
+        )
     recording = await start_profile(bench, operator, "steady", n)
     metrics_before = await operator.metrics()
     before = await snapshots.take(bench.kube, pids)
@@ -157,6 +199,7 @@ async def steady(bench: Bench, running: Running, n: int, intervals: int) -> Stea
     metrics_after = await operator.metrics()
     await finish_profile(bench, recording, "steady", n)
     seconds = after.at - before.at
+    check = await verdict.check(bench.kube, [m.name for m in bench.members(n)], before.at, exclusive=True)
     calls = await bench.sim.calls(since=before.at - 2 * interval)
     in_window = calls.within(before.at, after.at)
     call_count = sum(len(ts) for ts in in_window.values())
@@ -183,6 +226,8 @@ async def steady(bench: Bench, running: Running, n: int, intervals: int) -> Stea
         seconds=round(seconds, 1),
         status_writes_watch=len(writes),
         status_writes_operator=_delta(metrics_after, metrics_before, "writes"),
+        repairs_operator=_delta(metrics_after, metrics_before, "repairs"),
+        list_written=check.written_since,
         provider_calls=call_count,
         provider_calls_per_interval=round(call_count * interval / seconds, 1),
         distinct_targets_per_interval=stats.windows_covered(in_window, before.at, after.at, interval),
@@ -242,6 +287,10 @@ async def churn(bench: Bench, running: Running, n: int) -> ChurnRow:
     writes = bench.tracker.status_writes(started, ended)
     latencies = [s.t - changed[s.name] for e in expectations for s in e.first.values()]
     metrics_after = await running.operator.metrics()
+    others = [m.name for m in pool if m.name not in changed]
+    listed, at = await verdict.listing(bench.kube)
+    check_changed = verdict.judge(listed, changed, started, at)
+    check_others = verdict.judge(listed, others, started, at, exclusive=True)
     return ChurnRow(
         rounds=config.churn_rounds,
         changes=len(changed),
@@ -253,6 +302,8 @@ async def churn(bench: Bench, running: Running, n: int) -> ChurnRow:
         latency_p99_s=_r(stats.percentile(latencies, 0.99)),
         latency_max_s=_r(max(latencies) if latencies else None),
         bound_s=round(bound, 1),
+        list_written_changed=check_changed.written_since,
+        list_written_unchanged=check_others.written_since,
     )
 
 
@@ -280,6 +331,7 @@ async def restart(bench: Bench, running: Running, n: int, label: str) -> tuple[R
     ended = time.time()
     metrics = await operator.metrics()
     usage = operator.proc.usage()
+    check = await verdict.check(bench.kube, [m.name for m in bench.members(n)], killed_at, exclusive=True)
     row = RestartRow(
         bound_s=round(bound, 1),
         resources=n,
@@ -288,6 +340,8 @@ async def restart(bench: Bench, running: Running, n: int, label: str) -> tuple[R
         start_to_all_polled_s=_r(all_polled - started if all_polled else None),
         writes_watch=len(bench.tracker.status_writes(killed_at, ended)),
         writes_operator=metrics.writes if metrics else None,
+        repairs_operator=metrics.repairs if metrics else None,
+        list_written=check.written_since,
         process=snapshots.figures(usage, None, ended - started) if usage else ProcessFigures(cpu_seconds=0.0),
     )
     return Running(operator, running.converged), row

@@ -24,6 +24,7 @@ from cloudmodel_dev.bench import (
     rows_api,
     rows_operator,
     rows_peer,
+    rows_standby,
     snapshots,
 )
 from cloudmodel_dev.bench.config import OPERATOR_ROWS, BenchConfig
@@ -31,7 +32,15 @@ from cloudmodel_dev.bench.context import RESERVED_TARGETS, Bench
 from cloudmodel_dev.bench.kubeapi import Kube, KubeConfig
 from cloudmodel_dev.bench.operator import HA_FLAGS, missing_flags, run_help
 from cloudmodel_dev.bench.processes import Proc
-from cloudmodel_dev.bench.results import HaRow, LoadSample, Results, SizeResult, Stop
+from cloudmodel_dev.bench.results import (
+    ConvergenceRow,
+    HaRow,
+    LoadSample,
+    Results,
+    SizeResult,
+    Stop,
+    WatchHealth,
+)
 from cloudmodel_dev.bench.schedule import expected_seconds, plan
 from cloudmodel_dev.bench.simclient import SimulatorClient
 from cloudmodel_dev.bench.tracker import Tracker
@@ -67,7 +76,8 @@ async def _wanted(bench: Bench, size: SizeResult | None, row: str, n: int, *, re
     """Whether to run a row: selected (or `required` by others), and it fits in the time budget."""
     if not bench.config.runs_at(row, n) and not required:
         if row in bench.config.rows and size is not None:
-            size.skipped[row] = "largest size only"
+            only = "smallest" if row in bench.config.smallest_only else "largest"
+            size.skipped[row] = f"{only} size only"
         return False
     needed = expected_seconds(bench.config, row, n)
     if bench.elapsed() + needed > bench.config.budget_seconds:
@@ -97,6 +107,10 @@ async def run_size(bench: Bench, n: int, *, with_peer: bool) -> SizeResult:
         with _timed(size, "watch-only"):
             size.watch_only = await rows_api.watch_only(bench, n)
         bench.log(f"{n:,}: Kopf watch-only listed={size.watch_only.listed} in {size.watch_only.seconds} s")
+    if await _wanted(bench, size, "standby", n):
+        with _timed(size, "standby"):
+            size.standby = await rows_standby.standby(bench, n)
+        bench.log(f"{n:,}: operator standby listed={size.standby.listed} in {size.standby.seconds} s")
 
     # Convergence comes first whenever any operator row is wanted: the others start from it.
     operator_rows = config.rows & OPERATOR_ROWS
@@ -140,9 +154,24 @@ async def run_size(bench: Bench, n: int, *, with_peer: bool) -> SizeResult:
         await running.operator.aclose()
         size.operator_stop = Stop(how=stopped.how, seconds=round(stopped.seconds, 2))
 
+    if await _wanted(bench, size, "default-budget", n):
+        with _timed(size, "default-budget"):
+            size.convergence_default_budget = await default_budget(bench, n)
+        c = size.convergence_default_budget
+        bench.log(f"{n:,}: convergence at the default Kubernetes budget: {c.seconds} s ({c.fresh:,}/{n:,})")
+
     if with_peer:
         await run_peer(bench, size)
     return size
+
+
+async def default_budget(bench: Bench, n: int) -> ConvergenceRow:
+    """Convergence again, on fresh stale statuses, with the operator's default --kube-qps/--kube-burst."""
+    await rows_api.stale_pass(bench, bench.members(n), f"default-budget-{n}")
+    running, row = await rows_operator.convergence(bench, n, f"{n}-default-budget", raise_kube_budget=False)
+    await running.operator.proc.stop(grace=20)
+    await running.operator.aclose()
+    return row
 
 
 async def run_peer(bench: Bench, size: SizeResult) -> None:
@@ -196,7 +225,7 @@ async def run_ha(bench: Bench, missing: list[str]) -> None:
         bench.note_load(row)
         result = await (rows_ha.failover(bench, n) if row == "failover" else rows_ha.sharding(bench, n))
         setattr(bench.results, row, result)
-        bench.log(f"{row}: {result.details}")
+        bench.log(f"{row}: " + "; ".join(report.ha_lines(row, result)))
 
 
 @contextlib.contextmanager
@@ -264,7 +293,7 @@ async def run(config: BenchConfig) -> Results:
             run_dir / "simulator.log",
         ).start()
         sim = SimulatorClient(f"http://127.0.0.1:{port}")
-        tracker = Tracker(kube)
+        tracker = Tracker(kubeconfig, run_dir / "watch.log")
         try:
             await sim.wait_ready(120)
             await tracker.start()
@@ -273,6 +302,7 @@ async def run(config: BenchConfig) -> Results:
                 "etcd": procstat.find_pids(f"--data-dir={plane.workdir / 'etcd'}")[0],
                 "simulator": simulator.pid,
                 "bench": os.getpid(),
+                "bench-watch": tracker.pid or os.getpid(),
             }
             bench = Bench(config, run_dir, kubeconfig, kube, tracker, sim, sim.url, pids, results)
             bench.help_text = help_text
@@ -294,15 +324,23 @@ async def run(config: BenchConfig) -> Results:
             terminated = await snapshots.terminated_watchers(kube)
             if terminated:
                 results.notes.append(
-                    "the API server closed watches it judged unresponsive (apiserver_terminated_watchers_total): "
+                    "the API server closed watches it judged unresponsive (apiserver_terminated_watchers_total, "
+                    "every client's: the operators', Kopf's and the benchmark's): "
                     + ", ".join(f"{resource} {count:.0f}" for resource, count in sorted(terminated.items()))
+                    + f"; the benchmark's own watch resumed {len(tracker.resumes)} time(s) from its last version"
                 )
+            results.watch = WatchHealth(
+                events=len(tracker.events),
+                resumed=tracker.resumes,
+                relisted=tracker.relists,
+                inferred_writes=sum(1 for seen in tracker.events if seen.from_relist),
+                terminated_watchers=terminated,
+            )
             if tracker.relists:
-                inferred = sum(1 for seen in tracker.events if seen.from_relist)
                 results.notes.append(
                     f"the benchmark's watch had to list again {len(tracker.relists)} time(s) "
-                    f"({'; '.join(tracker.relists)}); {inferred} write(s) were inferred from changed "
-                    "resourceVersions, with the time of the re-list"
+                    f"({'; '.join(tracker.relists)}); {results.watch.inferred_writes} write(s) were "
+                    "inferred from changed resourceVersions (every verdict is a LIST's anyway)"
                 )
         finally:
             one, five, fifteen = procstat.load_average()

@@ -13,6 +13,7 @@ SETUP_SECONDS = 25.0  # control plane, CRD, simulator
 CREATES_PER_S = 400.0
 HA_ROWS = frozenset({"failover", "sharding"})
 LIMIT_WRITES_PER_S = 200.0
+DEFAULT_KUBE_QPS = 20.0  # `cloudmodel run --kube-qps` default: one status write each, at most this fast
 
 
 def expected_seconds(config: BenchConfig, row: str, n: int) -> float:
@@ -20,6 +21,8 @@ def expected_seconds(config: BenchConfig, row: str, n: int) -> float:
     return {
         "limit": 3 + n / LIMIT_WRITES_PER_S,
         "watch-only": 5 + n / 500,
+        "standby": 6 + n / 1000 + config.standby_idle_seconds,
+        "default-budget": 15 + n / LIMIT_WRITES_PER_S + n / (0.9 * DEFAULT_KUBE_QPS),
         "convergence": 10 + n / 120,  # the goal: half of a ~240 writes/s limit
         "responsiveness": 2.0 * config.new_resources,
         "steady": config.steady_for(n) * interval + 5,

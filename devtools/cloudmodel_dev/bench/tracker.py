@@ -1,8 +1,11 @@
 """One watch on every benchmark resource: what was written, when, and by whom it was written.
 
-The benchmark never asks an object for its state twice; everything it knows about writes comes
-from this watch (events are timestamped on arrival). Phases ask for an `Expectation` (a set of
-names and a predicate) and await it, instead of polling the API server.
+The watch runs in a process of its own (`watchproc`), which reads the stream and reduces each
+event to a `Seen` off this process' event loop; here the `Seen` lines are taken in, timestamped
+as they were on arrival there. The benchmark never asks an object for its state twice while a
+row runs; phases ask for an `Expectation` (a set of names and a predicate) and await it, instead
+of polling the API server. What a row concludes at its end is checked on a fresh LIST
+(`verdict`), so a missed event can delay a row but never turn into a false figure.
 """
 
 from __future__ import annotations
@@ -10,82 +13,20 @@ from __future__ import annotations
 import asyncio
 import bisect
 import dataclasses
-import hashlib
 import json
 import logging
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from pathlib import Path
 
-import httpx
-
-from cloudmodel_dev.bench.documents import MARKER
-from cloudmodel_dev.bench.kubeapi import Kube, KubeError, cms_path
+from cloudmodel_dev.bench.observed import EMPTY_DIGEST, Seen, decode
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Seen:
-    """One watch event (or the initial listing) of one object, reduced to what the phases need."""
-
-    t: float  # when it arrived (epoch seconds)
-    name: str
-    kind: str  # ADDED, MODIFIED, DELETED or LISTED
-    last_sync: float | None  # status.lastSyncTime, epoch seconds
-    synced: bool  # condition Synced is True
-    marker: bool  # the status carries the benchmark's marker message (its stale document)
-    status_changed: bool  # the status differs from the previous event's (a status write)
-    digest: str
-    size: int
-    version: str = ""  # metadata.resourceVersion
-    reason: str | None = None  # the Synced condition's reason (why fetching fails, when it does)
-    from_relist: bool = False  # inferred on a re-list: the watch missed the event itself
-
-
-def _digest(status: dict[str, Any]) -> str:
-    # The API server returns a stored object's fields in a stable order, so equal statuses give
-    # equal text without sorting (a writer reordering keys is a write anyway).
-    return hashlib.blake2b(json.dumps(status).encode(), digest_size=8).hexdigest()
-
-
-EMPTY_DIGEST = _digest({})
-
-
-def _epoch(text: Any) -> float | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return None
-
-
-def reduce(
-    obj: dict[str, Any], kind: str, t: float, size: int, previous: Seen | None, *, from_relist: bool = False
-) -> Seen:
-    status = obj.get("status") or {}
-    digest = _digest(status)
-    conditions: list[dict[str, Any]] = status.get("conditions") or []
-    synced_condition: dict[str, Any] = next((c for c in conditions if c.get("type") == "Synced"), {})
-    synced = synced_condition.get("status") == "True"
-    return Seen(
-        t=t,
-        name=str(obj["metadata"]["name"]),
-        kind=kind,
-        last_sync=_epoch(status.get("lastSyncTime")),
-        synced=synced,
-        marker=status.get("message") == MARKER,
-        status_changed=previous is None or previous.digest != digest,
-        digest=digest,
-        size=size,
-        version=str(obj["metadata"].get("resourceVersion", "")),
-        reason=synced_condition.get("reason"),
-        from_relist=from_relist,
-    )
+WATCH_READY_WITHIN = 300.0  # seconds for the watch process' first listing (10,000+ objects on a busy machine)
 
 
 def missed_write_time(seen: Seen, previous: Seen | None, now: float) -> float:
@@ -112,6 +53,28 @@ def fresh_since(since: float) -> Callable[[Seen], bool]:
 def status_written_after(since: float, ours: set[str]) -> Callable[[Seen], bool]:
     """A status write at or after `since` by someone else than the benchmark (`ours`: its versions)."""
     return lambda s: s.kind == "MODIFIED" and s.status_changed and s.t >= since and s.version not in ours
+
+
+def written_after_stale(since: float) -> Callable[[Seen], bool]:
+    """A resource's status put right by an operator replica after the benchmark's stale document.
+
+    For a stale pass made while the operator runs (it repairs each resource as soon as it sees
+    the stale write, long before the pass is over). Stateful: create it before the pass starts
+    (`since`); the stale write (the marker) arms a resource, the next status write without the
+    marker that says Synced completes it. A re-list that found both writes missed completes it
+    when an operator replica's managedFields entry changed at or after `since`.
+    """
+    staled: set[str] = set()
+
+    def predicate(s: Seen) -> bool:
+        if s.marker:
+            staled.add(s.name)
+            return False
+        if not s.synced or s.kind != "MODIFIED" or not s.status_changed:
+            return False
+        return s.name in staled or (s.from_relist and bool(s.operator_writers_since(since)))
+
+    return predicate
 
 
 @dataclass
@@ -145,66 +108,89 @@ class Expectation:
 
 
 class Tracker:
-    def __init__(self, kube: Kube) -> None:
-        self.kube = kube
+    def __init__(self, kubeconfig: Path | None = None, log_path: Path | None = None) -> None:
+        self.kubeconfig = kubeconfig
+        self.log_path = log_path
         self.events: list[Seen] = []  # in arrival order
         self._times: list[float] = []  # arrival times, for bisecting windows
         self.latest: dict[str, Seen] = {}
-        self.relists: list[str] = []
+        self.relists: list[str] = []  # why the watch had to list again (each may hide events; reported)
+        self.resumes: list[str] = []  # the watch ended and resumed from its last version (nothing missed)
         # resourceVersions of the benchmark's own writes: exact, whatever the writer leaves in a status
-        self.own_versions: set[str] = (
-            set()
-        )  # why the watch had to list again (each may hide events; reported)
+        self.own_versions: set[str] = set()
         self._expectations: list[Expectation] = []
+        self._process: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
         self._synced = asyncio.Event()
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="bench-tracker")
-        await self._synced.wait()
+        """Start the watch process and wait for its first listing."""
+        assert self.kubeconfig is not None
+        assert self.log_path is not None
+        with self.log_path.open("ab") as log:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "cloudmodel_dev.bench.watchproc", str(self.kubeconfig),
+                stdout=asyncio.subprocess.PIPE, stderr=log, limit=2**22,
+            )  # fmt: skip
+        self._task = asyncio.create_task(self._read(), name="bench-tracker")
+        synced = asyncio.ensure_future(self._synced.wait())
+        await asyncio.wait(
+            [synced, self._task], timeout=WATCH_READY_WITHIN, return_when=asyncio.FIRST_COMPLETED
+        )
+        if not self._synced.is_set():
+            synced.cancel()
+            raise RuntimeError(f"the benchmark's watch did not list the resources; see {self.log_path}")
 
     async def stop(self) -> None:
+        if self._process is not None and self._process.returncode is None:
+            self._process.kill()
+            await self._process.wait()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    async def _run(self) -> None:
-        path = cms_path(None)  # every namespace: resource names are unique across them
-        first = True
-        while True:
-            items, version = await self.kube.list_all(path)
-            self._take_listing(items, first)
-            first = False
-            self._synced.set()
-            try:
-                async for kind, obj, size in self.kube.watch(path, version):
-                    if kind == "BOOKMARK":
-                        continue
-                    if kind == "ERROR":
-                        raise KubeError(int(obj.get("code", 500)), str(obj.get("message")))
-                    self._on_event(kind, obj, size)
-                reason = "the server ended the watch"
-            except (KubeError, OSError, httpx.HTTPError) as exc:
-                reason = repr(exc)
-            logger.warning("the benchmark's watch ended (%s); listing again", reason)
-            self.relists.append(f"{time.strftime('%H:%M:%S')}: {reason}")
+    async def _read(self) -> None:
+        assert self._process is not None
+        assert self._process.stdout is not None
+        async for line in self._process.stdout:
+            self.take_line(line)
+        logger.warning("the benchmark's watch process ended; see %s", self.log_path)
 
-    def _take_listing(self, items: list[dict[str, Any]], first: bool) -> None:
-        """The initial listing, or a re-list: a changed resourceVersion is a write the watch missed."""
-        now = time.time()
-        for obj in items:
-            name = str(obj["metadata"]["name"])
-            previous = self.latest.get(name)
-            if first:
-                self.latest[name] = reduce(obj, "LISTED", now, 0, previous)
-            elif previous is None or previous.version != obj["metadata"].get("resourceVersion"):
-                kind = "ADDED" if previous is None else "MODIFIED"
-                seen = reduce(obj, kind, now, 0, previous, from_relist=True)
-                self._record(dataclasses.replace(seen, t=missed_write_time(seen, previous, now)))
+    def take_line(self, line: bytes) -> None:
+        if line.startswith(b"{"):
+            control = json.loads(line)
+            at = time.strftime("%H:%M:%S", time.localtime(float(control["t"])))
+            if control["event"] == "synced":
+                self._synced.set()
+            elif control["event"] == "relist":
+                logger.warning("the benchmark's watch lists again: %s", control["reason"])
+                self.relists.append(f"{at}: {control['reason']}")
+            else:
+                self.resumes.append(f"{at}: {control['reason']}")
+            return
+        self.take(decode(line))
 
-    def _on_event(self, kind: str, obj: dict[str, Any], size: int) -> None:
-        name = str(obj["metadata"]["name"])
-        self._record(reduce(obj, kind, time.time(), size, self.latest.get(name)))
+    def take(self, seen: Seen) -> None:
+        """One reduced object from the watch process; `status_changed` is decided here."""
+        previous = self.latest.get(seen.name)
+        changed = previous is None or previous.digest != seen.digest
+        if seen.kind == "LISTED":  # the initial listing is the starting point, not writes
+            self.latest[seen.name] = seen
+        elif seen.kind == "RELISTED":  # a changed resourceVersion is a write the watch missed
+            if previous is None or previous.version != seen.version:
+                inferred = dataclasses.replace(
+                    seen,
+                    kind="ADDED" if previous is None else "MODIFIED",
+                    status_changed=changed,
+                    from_relist=True,
+                )
+                self._record(dataclasses.replace(inferred, t=missed_write_time(inferred, previous, seen.t)))
+        else:
+            self._record(dataclasses.replace(seen, status_changed=changed))
 
     def _record(self, seen: Seen) -> None:
         if seen.kind == "DELETED":
