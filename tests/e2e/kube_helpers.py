@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import urllib3
 import yaml
 from kubernetes import client, watch
 
@@ -167,6 +168,8 @@ class NamespaceWrites:
     def __init__(self, cluster: Cluster, namespace: str) -> None:
         self.events: list[dict[str, Any]] = []
         self.error: Exception | None = None
+        self.reconnects: list[Exception] = []
+        self._stopped = threading.Event()
         self._watch = watch.Watch()
         api = objects(cluster)
         version = api.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)["metadata"][
@@ -178,17 +181,26 @@ class NamespaceWrites:
         self._thread.start()
 
     def _run(self, api: client.CustomObjectsApi, namespace: str, version: str) -> None:
-        try:
-            for event in self._watch.stream(
-                api.list_namespaced_custom_object, GROUP, VERSION, namespace, PLURAL,
-                resource_version=version, timeout_seconds=600,
-            ):  # fmt: skip
-                if event["type"] == "MODIFIED":
-                    self.events.append(event)
-        except Exception as exc:  # the stream dies with the control plane at teardown
-            self.error = exc
+        # A watch the API server (or a loaded machine) cuts off resumes from the last version it
+        # delivered, so no change is missed; only a version the server no longer has is an error.
+        while not self._stopped.is_set():
+            try:
+                for event in self._watch.stream(
+                    api.list_namespaced_custom_object, GROUP, VERSION, namespace, PLURAL,
+                    resource_version=version, timeout_seconds=600, allow_watch_bookmarks=True,
+                ):  # fmt: skip
+                    version = event["object"]["metadata"]["resourceVersion"]
+                    if event["type"] == "MODIFIED":
+                        self.events.append(event)
+            except client.ApiException as exc:
+                self.error = exc  # 410: changes may have been missed
+                return
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                self.reconnects.append(exc)
+                self._stopped.wait(0.5)
 
     def stop(self) -> list[dict[str, Any]]:
+        self._stopped.set()
         self._watch.stop()
         if self.error is not None:
             raise AssertionError(f"the watch counting writes failed: {self.error!r}")

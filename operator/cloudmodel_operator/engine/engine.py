@@ -20,7 +20,15 @@ from typing import Any
 from cloudmodel_operator.api.status import CloudModelServiceStatus
 from cloudmodel_operator.engine.fetcher import BudgetKey
 from cloudmodel_operator.engine.queue import DelayQueue
-from cloudmodel_operator.engine.reconcile import Done, Gone, Later, NotOwner, Reconciler, metrics_body
+from cloudmodel_operator.engine.reconcile import (
+    KUBE_RETRY,
+    Done,
+    Gone,
+    Later,
+    NotOwner,
+    Reconciler,
+    metrics_body,
+)
 from cloudmodel_operator.engine.records import (
     RECONCILE_ANNOTATION,
     Key,
@@ -402,6 +410,11 @@ class Engine:
             self._forget(rec.key)
             return
         except NotOwner:
+            # The shard's lease was too close to expiry to write under. Renewed, the resource is
+            # still ours and must stay scheduled; lost, `own` has forgotten it (and schedules it
+            # afresh if the shard comes back).
+            if self.owns(rec.shard):
+                self.queue.add(rec.key, KUBE_RETRY)
             return
         except Exception:
             logger.exception("unexpected error in a pass over %s/%s", *rec.key)

@@ -9,6 +9,7 @@ import pytest
 
 from cloudmodel_operator.engine import engine as engine_module
 from cloudmodel_operator.engine.engine import REPAIR_DELAY, Engine
+from cloudmodel_operator.engine.reconcile import KUBE_RETRY, NotOwner
 from cloudmodel_operator.engine.records import RECONCILE_ANNOTATION, digest
 from cloudmodel_operator.metrics import Metrics
 from cloudmodel_operator.settings import Settings
@@ -196,3 +197,27 @@ def test_a_shard_that_comes_back_is_built_afresh_not_skipped(engine: tuple[Engin
     eng.upsert(obj("a", version="2", status={**FRESH, "phase": "Progressing"}))
     eng.own({0})
     assert (rec.observed_digest, rec.clean_key) == (None, None)
+
+
+class RefusedForLease:
+    """A reconciler whose every pass finds the shard's lease too close to expiry to write."""
+
+    async def poll(self, rec: Any, *, scheduled: bool) -> Any:
+        raise NotOwner(f"{rec.namespace}/{rec.name}")
+
+
+async def test_a_pass_refused_for_a_short_lease_stays_scheduled_while_the_shard_is_owned(
+    engine: tuple[Engine, Clock],
+) -> None:
+    eng, _ = engine
+    eng.reconciler = RefusedForLease()  # type: ignore[assignment]
+    eng.own({0})
+    eng.upsert(obj("a"))
+    rec = eng.records[("ns", "a")]
+    eng.queue.forget(rec.key)  # as the worker took it
+    await eng._pass(rec)
+    assert due(eng, "a") == KUBE_RETRY  # renewed meanwhile: tried again, not dropped
+    eng.queue.forget(rec.key)
+    eng.own(set())
+    await eng._pass(rec)
+    assert due(eng, "a") is None  # lost: the next owner polls it
