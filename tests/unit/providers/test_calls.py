@@ -402,3 +402,21 @@ async def test_a_field_of_the_wrong_type_is_an_invalid_response_naming_it(name: 
     error = await failure(case, reply(200, body))
     assert error.error_class is ErrorClass.INVALID_RESPONSE
     assert path[-1] in error.message
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_a_redirect_is_never_followed_with_the_credentials(name: str) -> None:
+    # The factory's client (the one the operator uses) answers a redirect with an error: the
+    # signed request, or a token, must never be replayed to the host a provider's answer names.
+    case, seen = CASES[name], []
+
+    def redirect(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(302, headers={"Location": "https://collector.example.com/steal"})
+
+    provider = get_provider(case.provider)
+    async with make_client(transport=httpx.MockTransport(redirect)) as client:
+        with pytest.raises(ProviderError):
+            await provider.observe(client, provider.default_base_url(case.target.region), case.target,
+                                   case.credentials)  # fmt: skip
+    assert [r.url.host for r in seen] == [httpx.URL(provider.default_base_url(case.target.region)).host]
