@@ -252,3 +252,31 @@ def test_after_a_takeover_the_new_owners_put_back_what_another_client_wrote(
             )  # fmt: skip
         for name in names:
             wait_for(cluster, namespace, name, phase_is("Ready"), timeout=30)
+
+
+def test_a_leader_watching_several_namespaces_takes_its_lease_and_works_at_once(
+    cluster: Cluster, namespace: str, simulator: SimulatorHandle, tmp_path: Path
+) -> None:
+    # Resources exist before the replica starts, so its three watches are idle once listed: the
+    # Lease requests and status writes must not wait behind them for a frame that never comes.
+    namespaces = [namespace, f"{namespace}-b", f"{namespace}-c"]
+    for extra in namespaces[1:]:
+        cluster.kubectl("create", "namespace", extra)
+    try:
+        for ns in namespaces:
+            create(cluster, simulator, ns, ["w-0", "w-1"])
+        scope = [f"--namespace={ns}" for ns in namespaces]
+        args = (f"--lease-namespace={namespace}", "--lease-name=several", *scope, *FAST_LEASES)
+        with operators(cluster.kubeconfig, tmp_path, ["several-a"], *args):
+            started = time.monotonic()
+            for ns in namespaces:
+                for name in ("w-0", "w-1"):
+                    wait_for(cluster, ns, name, phase_is("Ready"), timeout=20)
+            print(f"\nall six Ready {time.monotonic() - started:.1f}s after the start")
+            assert lease(cluster, namespace, "several")["spec"]["holder_identity"] == "several-a"
+            flip(simulator, namespace, ["w-0", "w-1"], "Reconfiguring")
+            for name in ("w-0", "w-1"):
+                wait_for(cluster, namespace, name, phase_is("Progressing"), timeout=20)
+    finally:
+        for extra in namespaces[1:]:
+            cluster.kubectl("delete", "namespace", extra, "--wait=false")

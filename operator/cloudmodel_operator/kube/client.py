@@ -1,9 +1,9 @@
 """The one async Kubernetes client: httpx, a client-side QPS/burst budget, timeouts on everything.
 
-Requests are plain JSON over HTTP/1.1 keep-alive connections from one bounded pool. Every
-request but a watch stream waits for a token from the QPS budget (like client-go's rate
-limiter); a watch's *establishment* takes a token, its stream does not. Every request has a
-deadline, so a hung API server never pins a task forever.
+Requests are plain JSON over one multiplexed HTTP/2 connection; each watch stream has an
+HTTP/1.1 connection of its own. Every request but a watch stream waits for a token from the QPS
+budget (like client-go's rate limiter); a watch's *establishment* takes a token, its stream does
+not. Every request has a deadline, so a hung API server never pins a task forever.
 """
 
 from __future__ import annotations
@@ -109,9 +109,22 @@ class KubeClient:
             # of its idle connections was a fifth of the operator's CPU at a thousand resources.
             http2=True,
         )
+        # Watches stay off that connection. httpcore reads an HTTP/2 connection under one lock,
+        # held by whichever waiting stream got it first until *any* frame arrives: an idle watch
+        # holding it starves every other stream whose answer already came (seen with three
+        # namespaced watches: lease renewals timed out for a minute, until a bookmark arrived).
+        self._watch_http = httpx.AsyncClient(
+            base_url=config.server,
+            verify=config.ssl_context,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=0),
+            headers={"User-Agent": user_agent, "Accept": "application/json"},
+            trust_env=False,
+            follow_redirects=False,
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self._watch_http.aclose()
 
     def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         headers = dict(extra or {})
@@ -231,7 +244,7 @@ class KubeClient:
         timeout = httpx.Timeout(server_timeout + 60.0, connect=10.0)
         started = time.monotonic()
         try:
-            async with self._http.stream(
+            async with self._watch_http.stream(
                 "GET", path, params=query, headers=headers, timeout=timeout
             ) as response:
                 self._record("watch", response.status_code, started)
