@@ -9,6 +9,7 @@ and outcome, so `increase()` and `rate()` see the very first failure.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
@@ -67,6 +68,7 @@ class Metrics:
             "cloudmodel_watched_resources", "CloudModelServices the operator knows.", registry=r
         )
         self._known: dict[tuple[str, str], str] = {}
+        self._series: dict[tuple[str, str], set[tuple[Gauge, tuple[str, ...]]]] = {}
         for provider in PROVIDERS:
             for outcome in REQUEST_OUTCOMES:
                 self.requests.labels(provider, outcome)
@@ -154,37 +156,47 @@ class Metrics:
             self.resource_gone(namespace, name)
         self._known[(namespace, name)] = provider
         labels = (namespace, name, provider)
+        put = self._series_setter(namespace, name)
         for phase in Phase:
-            self.phase.labels(*labels, phase.value).set(1 if status.phase is phase else 0)
+            put(self.phase, (*labels, phase.value), 1 if status.phase is phase else 0)
         for condition in status.conditions:
             for value in ("True", "False", "Unknown"):
-                self.condition.labels(*labels, condition.type, value).set(
-                    1 if condition.status == value else 0
-                )
+                put(self.condition, (*labels, condition.type, value), 1 if condition.status == value else 0)
         replicas = status.replicas
-        _set_or_clear(self.replicas_ready, labels, replicas.ready if replicas else None)
-        _set_or_clear(self.replicas_desired, labels, replicas.desired if replicas else None)
+        put(self.replicas_ready, labels, replicas.ready if replicas else None)
+        put(self.replicas_desired, labels, replicas.desired if replicas else None)
         for kind in RESOURCE_KINDS:
             usage: Usage | None = getattr(status.resources, kind) if status.resources else None
-            _set_or_clear(self.resource_capacity, (*labels, kind), _number(usage.total) if usage else None)
-            _set_or_clear(self.resource_usage, (*labels, kind), _number(usage.used) if usage else None)
+            put(self.resource_capacity, (*labels, kind), _number(usage.total) if usage else None)
+            put(self.resource_usage, (*labels, kind), _number(usage.used) if usage else None)
         expiry = status.billing.expirationTime if status.billing else None
-        _set_or_clear(self.expiry, labels, expiry.timestamp() if expiry else None)
-        _set_or_clear(
-            self.last_sync, labels, status.lastSyncTime.timestamp() if status.lastSyncTime else None
-        )
-        self.failures.labels(*labels).set(status.failure.consecutiveFailures if status.failure else 0)
+        put(self.expiry, labels, expiry.timestamp() if expiry else None)
+        put(self.last_sync, labels, status.lastSyncTime.timestamp() if status.lastSyncTime else None)
+        put(self.failures, labels, status.failure.consecutiveFailures if status.failure else 0)
+
+    def _series_setter(
+        self, namespace: str, name: str
+    ) -> Callable[[Gauge, tuple[str, ...], float | None], None]:
+        """Sets (or, for None, removes) one series of a resource, remembering it for `resource_gone`."""
+        series = self._series.setdefault((namespace, name), set())
+
+        def put(gauge: Gauge, labels: tuple[str, ...], value: float | None) -> None:
+            if value is None:
+                with contextlib.suppress(KeyError):
+                    gauge.remove(*labels)
+                series.discard((gauge, labels))
+            else:
+                gauge.labels(*labels).set(value)
+                series.add((gauge, labels))
+
+        return put
 
     def resource_gone(self, namespace: str, name: str) -> None:
-        provider = self._known.pop((namespace, name), None)
-        if provider is None:
-            return
-        match = {"namespace": namespace, "name": name, "provider": provider}
-        for gauge in (self.phase, self.condition, self.replicas_ready, self.replicas_desired, self.resource_capacity,
-                      self.resource_usage, self.expiry, self.last_sync, self.failures,
-                      self.provider_counter):  # fmt: skip
-            for labels in [k for k in gauge._metrics if dict(zip(gauge._labelnames, k, strict=True)).items()
-                           >= match.items()]:  # fmt: skip
+        # Each resource's own series are remembered where they are set: removing them must not
+        # scan every series (handing a shard of thousands over did, for seconds on end).
+        self._known.pop((namespace, name), None)
+        for gauge, labels in self._series.pop((namespace, name), ()):
+            with contextlib.suppress(KeyError):
                 gauge.remove(*labels)
 
     def kube_request(self, verb: str, code: int, seconds: float) -> None:
@@ -212,8 +224,9 @@ class Metrics:
             self.credentials_expiry.labels(*labels).set(expires)
 
     def counters(self, namespace: str, name: str, provider: str, values: dict[str, float]) -> None:
+        put = self._series_setter(namespace, name)
         for counter, value in values.items():
-            self.provider_counter.labels(namespace, name, provider, counter).set(value)
+            put(self.provider_counter, (namespace, name, provider, counter), value)
 
     def shards_owned(self, shards: int, owned: set[int]) -> None:
         self.shards.set(shards)
@@ -228,11 +241,3 @@ def _number(quantity: str | None) -> float | None:
         return float(parse_quantity(quantity))  # type: ignore[no-untyped-call]
     except ValueError:
         return None
-
-
-def _set_or_clear(gauge: Gauge, labels: tuple[str, ...], value: float | int | None) -> None:
-    if value is None:
-        with contextlib.suppress(KeyError):
-            gauge.remove(*labels)
-    else:
-        gauge.labels(*labels).set(value)
