@@ -88,7 +88,8 @@ async def test_the_watch_process_names_each_writer_and_the_list_agrees(
     tracker = Tracker(cluster.kubeconfig, tmp_path / "watch.log")
     await tracker.start()
     try:
-        started = datetime.now(UTC).timestamp()
+        # managedFields times are whole seconds: a write in this very second must count as since.
+        started = float(int(datetime.now(UTC).timestamp()))
         await kube.create(cms_path(namespace), manifest)
 
         first = await _event(tracker, name, await _write(kube, namespace, name, _status("one"), X))
