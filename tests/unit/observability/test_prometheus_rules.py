@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from cloudmodel_operator import metrics as metrics_module
 from cloudmodel_operator.api.status import CloudModelServiceStatus
 from cloudmodel_operator.metrics import WRITE_FAILURE_REASONS, Metrics
+from tests.ecosystem.promql import selectors
 
 MANIFESTS = Path(__file__).resolve().parents[3] / "manifests"
 RULES = yaml.safe_load((MANIFESTS / "monitoring" / "prometheusrule.yaml").read_text())
@@ -39,20 +40,6 @@ REQUIRED_ALERTS = {
     "CloudModelShardUnowned",
     "CloudModelOperatorDown",
 }
-
-
-def selectors(node: Any) -> list[Any]:
-    """Every vector selector in a parsed PromQL expression."""
-    if isinstance(node, promql_parser.VectorSelector):
-        return [node]
-    found: list[Any] = []
-    for attr in ("lhs", "rhs", "expr", "vector_selector", "param"):
-        child = getattr(node, attr, None)
-        if child is not None:
-            found += selectors(child)
-    for arg in getattr(node, "args", None) or []:
-        found += selectors(arg)
-    return found
 
 
 def exported() -> dict[str, set[str]]:
