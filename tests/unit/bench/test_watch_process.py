@@ -64,7 +64,8 @@ async def _write(kube: Kube, namespace: str, name: str, status: dict[str, Any], 
 
 
 async def _event(tracker: Tracker, name: str, version: str) -> Seen:
-    expectation = tracker.expect([name], lambda s: s.version == version)
+    # The watch may deliver the write before its PATCH answer reaches the test: the present state counts.
+    expectation = tracker.expect([name], lambda s: s.version == version, check_current=True)
     assert await expectation.wait(30.0), f"the watch process never reported {name} at {version}"
     tracker.release(expectation)
     return expectation.first[name]
